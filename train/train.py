@@ -17,8 +17,15 @@ from stancetopic.fixtures import read_labelled
 from stancetopic.heads import make_head
 from stancetopic.labels import STANCES, TOPICS
 
-PACKAGES = ("stancetopic", "torch", "sentence-transformers", "transformers", "scikit-learn",
-            "numpy", "joblib")
+PACKAGES = (
+    "stancetopic",
+    "torch",
+    "sentence-transformers",
+    "transformers",
+    "scikit-learn",
+    "numpy",
+    "joblib",
+)
 
 
 def main() -> int:

@@ -65,9 +65,7 @@ def _windows(model: SentenceTransformer, texts: list[str]) -> tuple[list[str], n
     Windows are cut on token offsets, so no text is silently truncated.
     """
     limit = max(8, model.get_max_seq_length() - 2)  # room for [CLS] and [SEP]
-    encoded = model.tokenizer(
-        texts, add_special_tokens=False, return_offsets_mapping=True, truncation=False
-    )
+    encoded = model.tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True, truncation=False)
     pieces: list[str] = []
     owners: list[int] = []
     for index, (text, offsets) in enumerate(zip(texts, encoded["offset_mapping"], strict=True)):

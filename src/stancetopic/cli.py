@@ -1,0 +1,226 @@
+"""The `stancetopic` command line: label folders, evaluate models, compare runs.
+
+Heavy libraries (torch, sentence-transformers, scikit-learn, datasets) are
+imported inside the commands, so `stancetopic --help` starts instantly.
+
+Exit codes: 0 success; 2 bad arguments (click's usage errors, and refusing to
+overwrite); 3 unusable model folder; 4 some inputs were skipped (each named on
+stderr) while every other input was processed; 5 bad labelled data (file:line).
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+EXIT_MODEL = 3
+EXIT_PARTIAL = 4
+EXIT_DATA = 5
+MAX_FILE_BYTES = 20_000_000
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _load_predictor(model: Path, batch_size: int, cache_dir: Path | None):
+    """The verified model, or exit 3 with the one-line reason."""
+    from stancetopic.model import ModelError
+    from stancetopic.predictor import Predictor
+
+    try:
+        return Predictor.from_folder(model, batch_size=batch_size, cache_dir=cache_dir)
+    except (ModelError, OSError) as exc:
+        _fail(str(exc), EXIT_MODEL)
+
+
+def _refuse_existing(paths: list[Path | None], overwrite: bool) -> None:
+    for path in paths:
+        if path is not None and path.exists() and not overwrite:
+            raise click.UsageError(f"{path} exists; pass --overwrite to replace it")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="stancetopic")
+def main() -> None:
+    """Score news paragraphs for stance (affirms/denies) and topic."""
+
+
+@main.command()
+@click.argument("input_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Output file. Written to OUT.partial first, renamed when complete.",
+)
+@click.option(
+    "--model",
+    type=click.Path(path_type=Path),
+    default=Path("models"),
+    show_default=True,
+    help="Model folder (verified against its manifest before loading).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv", "parquet"]),
+    help="Output format  [default: from OUT's suffix, else jsonl]",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=32,
+    show_default=True,
+    help="Paragraphs per embedder batch.",
+)
+@click.option(
+    "--glob",
+    "pattern",
+    default="*",
+    show_default=True,
+    help="Only files whose relative path or name matches this pattern.",
+)
+@click.option("--resume", is_flag=True, help="Continue an interrupted run from OUT.partial.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing OUT (and summary file).")
+@click.option(
+    "--summary",
+    "summary_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the per-file summary as JSON to this file.",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Embedding cache folder  [default: $XDG_CACHE_HOME/stancetopic or ~/.cache/stancetopic]",
+)
+@click.option("--no-cache", is_flag=True, help="Do not read or write the embedding cache.")
+@click.option(
+    "--uncertain-below",
+    type=click.FloatRange(0, 1),
+    help="Flag a paragraph uncertain when a score is under this  [default: the model's]",
+)
+@click.option(
+    "--max-file-size",
+    type=click.IntRange(min=1),
+    default=MAX_FILE_BYTES,
+    show_default=True,
+    help="Skip (and report) files larger than this many bytes.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary table.")
+def label(
+    input_dir: Path,
+    out: Path,
+    model: Path,
+    fmt: str | None,
+    batch_size: int,
+    pattern: str,
+    resume: bool,
+    overwrite: bool,
+    summary_path: Path | None,
+    cache_dir: Path | None,
+    no_cache: bool,
+    uncertain_below: float | None,
+    max_file_size: int,
+    quiet: bool,
+) -> None:
+    """Label every paragraph of every article under INPUT_DIR.
+
+    Reads .txt, .md, .html, .htm, .json and .jsonl files recursively, in sorted
+    order; other files are skipped with a note. Writes one record per labelled
+    paragraph (see the README for the fields). Exit 4 when some file could not
+    be read: it is named on stderr and every other file is still labelled.
+    """
+    from stancetopic import cache as cache_module
+    from stancetopic import labeling, output
+    from stancetopic.model import write_json
+
+    fmt = fmt or {".csv": "csv", ".parquet": "parquet"}.get(out.suffix.lower(), "jsonl")
+    partial = output.partial_path(out)
+    _refuse_existing([out, summary_path], overwrite)
+    if partial.exists() and not (resume or overwrite):
+        raise click.UsageError(
+            f"{partial} holds an unfinished run; pass --resume to continue it or --overwrite to start over"
+        )
+    if partial.exists() and not resume:
+        partial.unlink()
+
+    with tempfile.TemporaryDirectory(prefix="stancetopic-") as scratch:
+        folder = Path(scratch) if no_cache else (cache_dir or cache_module.default_dir())
+        predictor = _load_predictor(model, batch_size, folder)
+        threshold = uncertain_below
+        if threshold is None:
+            threshold = predictor.heads.manifest.get("uncertain_below", 0.5)
+        outcome = labeling.Outcome()
+        skip = 0
+        if resume and partial.exists():
+            for record in output.recover(partial):
+                outcome.files.setdefault(record["source"], labeling.FileSummary()).add(record)
+                skip += 1
+        # Our own output may lie inside INPUT_DIR: never read it back as input.
+        own = {p.resolve() for p in (out, partial, summary_path) if p is not None}
+        stream = labeling.paragraphs(input_dir, pattern, max_file_size, outcome, exclude=own)
+        show = not quiet and sys.stderr.isatty()
+        journal = output.Journal(partial)
+        try:
+            if show:
+                from tqdm import tqdm
+
+                total = labeling.count(input_dir, pattern, max_file_size, exclude=own)
+                with tqdm(total=total, initial=skip, unit="para", file=sys.stderr, smoothing=0.1) as bar:
+                    labeling.label(
+                        predictor,
+                        stream,
+                        journal.write,
+                        outcome,
+                        skip=skip,
+                        uncertain_below=threshold,
+                        progress=bar.update,
+                    )
+            else:
+                labeling.label(
+                    predictor, stream, journal.write, outcome, skip=skip, uncertain_below=threshold
+                )
+        finally:
+            journal.close()
+            if predictor.cache:
+                predictor.cache.close()
+        output.finish(partial, out, fmt, predictor.heads.topics)
+
+    stances = predictor.heads.stances
+    summary = {
+        "output": str(out),
+        "files": {name: s.as_dict(stances) for name, s in outcome.files.items()},
+        "problems": [{"file": f, "reason": r} for f, r in outcome.problems],
+        "skipped": outcome.skipped,
+    }
+    if summary_path is not None:
+        write_json(summary_path, summary)
+    if not quiet:
+        _print_summary(summary, stances)
+    for name in outcome.skipped:
+        click.echo(f"note: {input_dir / name}: skipped (unsupported file type)", err=True)
+    for name, reason in outcome.problems:
+        click.echo(f"error: {input_dir / name}: {reason}", err=True)
+    if outcome.problems:
+        sys.exit(EXIT_PARTIAL)
+
+
+def _print_summary(summary: dict, stances: list[str]) -> None:
+    """The per-file summary as a compact table on stderr."""
+    files = summary["files"]
+    width = max([len(n) for n in files] + [4])
+    click.echo(f"{'file':<{width}}  paras  " + "  ".join(f"{s:>7}" for s in stances) + "  topic", err=True)
+    for name, row in files.items():
+        shares = "  ".join(f"{row['stance_share'][s]:>7.0%}" for s in stances)
+        click.echo(
+            f"{name:<{width}}  {row['paragraphs']:>5}  {shares}  {row['dominant_topic'] or '-'}", err=True
+        )
+    total = sum(row["paragraphs"] for row in files.values())
+    click.echo(f"{total} paragraphs in {len(files)} files -> {summary['output']}", err=True)

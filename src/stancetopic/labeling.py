@@ -1,0 +1,150 @@
+"""The `label` job: folder in, one scored record per paragraph out, streaming.
+
+Files are read one at a time and paragraphs scored in fixed-size chunks, so
+memory does not grow with the corpus. Records go to the output journal as
+soon as they are scored (see `output`), which is what makes `--resume` work.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from stancetopic.paragraphs import Segment
+from stancetopic.predictor import Predictor
+from stancetopic.readers import SUPPORTED, ReadError, discover, read_article
+
+CHUNK = 512  # paragraphs scored together; encode() sorts them by length inside
+
+
+@dataclass
+class FileSummary:
+    """Counts for one file: enough for stance shares and the dominant topic."""
+
+    paragraphs: int = 0
+    stances: Counter = field(default_factory=Counter)
+    topics: Counter = field(default_factory=Counter)
+
+    def add(self, record: dict) -> None:
+        self.paragraphs += 1
+        self.stances[record["stance"]] += 1
+        self.topics[record["topic"]] += 1
+
+    def as_dict(self, stances: list[str]) -> dict:
+        shares = {s: round(self.stances[s] / self.paragraphs, 4) if self.paragraphs else 0.0 for s in stances}
+        dominant = min(self.topics, key=lambda t: (-self.topics[t], t)) if self.topics else None
+        return {"paragraphs": self.paragraphs, "stance_share": shares, "dominant_topic": dominant}
+
+
+@dataclass
+class Outcome:
+    """What a run did: per-file summaries, problems (file, reason), skipped files."""
+
+    files: dict[str, FileSummary] = field(default_factory=dict)
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def paragraphs(
+    root: Path, pattern: str, max_bytes: int, outcome: Outcome, exclude: set[Path] = frozenset()
+) -> Iterator[tuple[str, int, Segment]]:
+    """(source, index, unit) for every labelled paragraph under root, in order.
+
+    Files in `exclude` (the run's own output) are passed over silently.
+    """
+    for path, relative in discover(root, pattern):
+        if path.resolve() in exclude:
+            continue
+        if path.suffix.lower() not in SUPPORTED:
+            outcome.skipped.append(relative)
+            continue
+        try:
+            article = read_article(path, max_bytes)
+        except ReadError as exc:
+            outcome.problems.append((relative, str(exc)))
+            continue
+        outcome.problems += [(relative, problem) for problem in article.problems]
+        outcome.files.setdefault(relative, FileSummary())
+        for index, unit in enumerate(article.units):
+            yield relative, index, unit
+
+
+def count(root: Path, pattern: str, max_bytes: int, exclude: set[Path] = frozenset()) -> int:
+    """How many paragraphs a run will label (a cheap first pass, for the ETA)."""
+    return sum(1 for _ in paragraphs(root, pattern, max_bytes, Outcome(), exclude))
+
+
+def to_records(
+    items: list[tuple[str, int, Segment]],
+    stance_proba: np.ndarray,
+    topic_proba: np.ndarray,
+    stances: list[str],
+    topics: list[str],
+    uncertain_below: float,
+) -> list[dict]:
+    """Output records (the README's contract) for scored paragraphs."""
+    records = []
+    for (source, index, unit), sp, tp in zip(items, stance_proba, topic_proba, strict=True):
+        s, t = int(sp.argmax()), int(tp.argmax())
+        records.append(
+            {
+                "source": source,
+                "paragraph": index,
+                "start": unit.start,
+                "end": unit.end,
+                "text": unit.text,
+                "stance": stances[s],
+                "stance_score": round(float(sp[s]), 6),
+                "topic": topics[t],
+                "topic_score": round(float(tp[t]), 6),
+                "topic_scores": {topic: round(float(p), 6) for topic, p in zip(topics, tp, strict=True)},
+                "uncertain": bool(sp[s] < uncertain_below or tp[t] < uncertain_below),
+            }
+        )
+    return records
+
+
+def label(
+    predictor: Predictor,
+    stream: Iterator[tuple[str, int, Segment]],
+    write: Callable[[list[dict]], None],
+    outcome: Outcome,
+    *,
+    uncertain_below: float,
+    skip: int = 0,
+    progress: Callable[[int], None] = lambda n: None,
+    chunk: int = CHUNK,
+) -> int:
+    """Score the stream chunk by chunk and hand each chunk's records to `write`.
+
+    The first `skip` paragraphs were written by an interrupted run; they are
+    read again (to keep indexes) but not scored. Returns paragraphs scored.
+    """
+    stances, topics = predictor.heads.stances, predictor.heads.topics
+    scored = 0
+    batch: list[tuple[str, int, Segment]] = []
+
+    def flush() -> None:
+        nonlocal scored
+        stance, topic = predictor.predict_proba([unit.text for _, _, unit in batch])
+        records = to_records(batch, stance, topic, stances, topics, uncertain_below)
+        write(records)
+        for record in records:
+            outcome.files[record["source"]].add(record)
+        scored += len(batch)
+        progress(len(batch))
+        batch.clear()
+
+    for position, item in enumerate(stream):
+        if position < skip:
+            continue
+        batch.append(item)
+        if len(batch) == chunk:
+            flush()
+    if batch:
+        flush()
+    return scored

@@ -1,0 +1,88 @@
+"""The DVC pipeline end to end, in temporary git repos, with real `dvc repro`."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from .conftest import TINY, dvc, make_pipeline_repo, run
+
+OUTPUTS = (
+    "data/prepared/train.jsonl",
+    "data/prepared/test.jsonl",
+    "data/embeddings/train.npy",
+    "data/embeddings/test.npy",
+    "models/stance.joblib",
+    "models/topic.joblib",
+    "models/manifest.json",
+    "reports/metrics.json",
+    "reports/report.json",
+)
+
+
+def digests(repo) -> dict[str, str]:
+    from stancetopic.digest import sha256_file
+
+    return {name: sha256_file(repo / name) for name in OUTPUTS}
+
+
+def test_repro_writes_every_output_and_metrics(trained_repo):
+    assert all((trained_repo / name).is_file() for name in OUTPUTS)
+    metrics = json.loads((trained_repo / "reports/metrics.json").read_text())
+    for head, labels in (("stance", {"affirms", "denies"}), ("topic", {"courts", "other"})):
+        assert 0 <= metrics[head]["accuracy"] <= 1 and 0 <= metrics[head]["macro_f1"] <= 1
+        assert labels <= set(metrics[head]["per_class"])
+        assert set(metrics[head]["per_class"]["other" if head == "topic" else "denies"]) == {
+            "precision",
+            "recall",
+            "f1",
+        }
+    manifest = json.loads((trained_repo / "models/manifest.json").read_text())
+    assert manifest["embedder"] == {**manifest["embedder"], "name": "all-MiniLM-L6-v2", "dimension": 384}
+    assert set(manifest["files"]) == {"stance.joblib", "topic.joblib"}
+    assert "/" not in json.dumps(manifest["params"]).replace("data/fixtures", "")
+    shown = dvc(trained_repo, "plots", "show", "--json").stdout
+    assert "stance_confusion.json" in shown
+
+
+def test_second_repro_runs_nothing(trained_repo):
+    out = dvc(trained_repo, "repro").stdout
+    assert "Running stage" not in out
+    assert "up to date" in out
+
+
+def test_forced_reruns_are_byte_identical(tmp_path):
+    repo = make_pipeline_repo(tmp_path)
+    dvc(repo, "repro")
+    first = digests(repo)
+    dvc(repo, "repro", "-f")
+    assert digests(repo) == first
+
+
+def test_changing_a_head_param_does_not_re_embed(trained_repo, tmp_path):
+    repo = make_pipeline_repo(tmp_path)
+    dvc(repo, "repro")
+    params = repo / "params.yaml"
+    params.write_text(params.read_text().replace("C: 4.0", "C: 0.5", 1))
+    out = dvc(repo, "repro").stdout
+    assert "Running stage 'train'" in out
+    assert "Running stage 'embed'" not in out and "Running stage 'prepare'" not in out
+
+
+def test_bad_fixture_stops_repro_with_file_and_line(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    lines = TINY.read_text().splitlines()
+    lines[4] = lines[4].replace('"stance": "denies"', '"stance": "refutes"')
+    bad.write_text("\n".join(lines) + "\n")
+    repo = make_pipeline_repo(tmp_path / "repo", fixtures=bad)
+    result = dvc(repo, "repro", check=False)
+    assert result.returncode != 0
+    assert "data/fixtures/bad.jsonl:5: unknown stance 'refutes'" in result.stderr
+    assert not (repo / "models").exists()
+
+
+def test_stage_scripts_run_one_by_one(tmp_path):
+    repo = make_pipeline_repo(tmp_path)
+    for script in ("train/prepare.py", "train/embed.py", "train/train.py", "evaluate/evaluate.py"):
+        out = run([sys.executable, script], repo).stdout
+        assert out.startswith(script.split("/")[1].removesuffix(".py") + ":")
