@@ -160,7 +160,7 @@ def label(
         outcome = labeling.Outcome()
         skip = 0
         if resume and partial.exists():
-            for record in output.recover(partial):
+            for record in output.recover(partial, labeling.CHUNK):
                 outcome.files.setdefault(record["source"], labeling.FileSummary()).add(record)
                 skip += 1
         # Our own output may lie inside INPUT_DIR: never read it back as input.
@@ -224,3 +224,7 @@ def _print_summary(summary: dict, stances: list[str]) -> None:
         )
     total = sum(row["paragraphs"] for row in files.values())
     click.echo(f"{total} paragraphs in {len(files)} files -> {summary['output']}", err=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -35,6 +35,9 @@ def load(name: str) -> SentenceTransformer:
     """Load an embedder on the CPU without touching the network."""
     os.environ["HF_HUB_OFFLINE"] = "1"
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # its weight-loading bar is noise on stderr
 
     try:
         return SentenceTransformer(resolve(name), device="cpu")

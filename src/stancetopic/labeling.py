@@ -67,7 +67,7 @@ def paragraphs(
         except ReadError as exc:
             outcome.problems.append((relative, str(exc)))
             continue
-        outcome.problems += [(relative, problem) for problem in article.problems]
+        outcome.problems += [(f"{relative}:{where}", reason) for where, reason in article.problems]
         outcome.files.setdefault(relative, FileSummary())
         for index, unit in enumerate(article.units):
             yield relative, index, unit

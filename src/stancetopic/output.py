@@ -1,7 +1,7 @@
 """Label output: an append-only JSON Lines journal, then an atomic final file.
 
-Records are appended to `<OUT>.partial` and flushed batch by batch. A run
-killed at any moment leaves at most one truncated last line there, which
+Records are appended to `<OUT>.partial` and flushed chunk by chunk. A run
+killed at any moment leaves at most one truncated chunk there, which
 `--resume` cuts off before carrying on. Only a finished run becomes OUT, by
 rename, in the requested format: OUT is never half-written.
 """
@@ -24,20 +24,28 @@ def partial_path(out: Path) -> Path:
     return out.with_name(out.name + ".partial")
 
 
-def recover(partial: Path) -> Iterator[dict]:
-    """Yield the complete records of a journal, cutting off a truncated tail."""
-    good = 0
-    with partial.open("r+b") as handle:
+def recover(partial: Path, multiple: int) -> Iterator[dict]:
+    """Yield the journal's records up to a whole number of chunks; cut off the rest.
+
+    Keeping whole chunks means a resumed run embeds exactly the batches an
+    uninterrupted run would, so its output is identical, not merely close.
+    """
+    complete = []  # byte offset after each complete line
+    with partial.open("rb") as handle:
         for line in handle:
             if not line.endswith(b"\n"):
                 break
             try:
-                record = json.loads(line)
+                json.loads(line)
             except ValueError:
                 break
-            good += len(line)
-            yield record
-        handle.truncate(good)
+            complete.append((complete[-1] if complete else 0) + len(line))
+    keep = len(complete) - len(complete) % multiple
+    with partial.open("r+b") as handle:
+        handle.truncate(complete[keep - 1] if keep else 0)
+    with partial.open(encoding="utf-8") as handle:
+        for line in handle:
+            yield json.loads(line)
 
 
 class Journal:

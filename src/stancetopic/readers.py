@@ -35,7 +35,8 @@ class Article:
     """The paragraph units of one file, and problems with parts of it."""
 
     units: list[Segment]
-    problems: list[str] = field(default_factory=list)  # "line N: reason" for skipped records
+    # Skipped records as (where, reason): where is a line number (.jsonl) or "item N" (.json).
+    problems: list[tuple[str, str]] = field(default_factory=list)
 
 
 def discover(root: Path, pattern: str = "*") -> Iterator[tuple[Path, str]]:
@@ -137,9 +138,9 @@ def _object_blocks(obj: object) -> list[list[str]]:
     return blocks
 
 
-def json_blocks(source: str, lines: bool) -> tuple[list[list[str]], list[str]]:
+def json_blocks(source: str, lines: bool) -> tuple[list[list[str]], list[tuple[str, str]]]:
     """Blocks of a .json or .jsonl file, and the records that had to be skipped."""
-    problems: list[str] = []
+    problems: list[tuple[str, str]] = []
     blocks: list[list[str]] = []
     if lines:
         items = []
@@ -147,21 +148,21 @@ def json_blocks(source: str, lines: bool) -> tuple[list[list[str]], list[str]]:
             if not line.strip():
                 continue
             try:
-                items.append((number, json.loads(line)))
+                items.append((str(number), json.loads(line)))
             except json.JSONDecodeError as exc:
-                problems.append(f"line {number}: bad JSON ({exc.msg})")
+                problems.append((str(number), f"bad JSON ({exc.msg})"))
     else:
         try:
             data = json.loads(source)
         except json.JSONDecodeError as exc:
             raise ReadError(f"bad JSON at line {exc.lineno} ({exc.msg})") from exc
-        items = [(None, item) for item in (data if isinstance(data, list) else [data])]
-    for number, item in items:
+        data = data if isinstance(data, list) else [data]
+        items = [(f"item {n}", item) for n, item in enumerate(data, start=1)]
+    for where, item in items:
         try:
             blocks += _object_blocks(item)
         except ReadError as exc:
-            where = f"line {number}" if number is not None else "an item"
-            problems.append(f"{where}: {exc}")
+            problems.append((where, str(exc)))
     return blocks, problems
 
 

@@ -1,0 +1,243 @@
+"""`stancetopic label` end to end with the real model, real files and real exits."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from stancetopic.cli import main
+
+FIELDS = ["source", "paragraph", "start", "end", "text", "stance", "stance_score", "topic",
+          "topic_score", "topic_scores", "uncertain"]  # fmt: skip
+
+ARTICLE = """KYIV, March 3 (Reuters) - The defence ministry confirmed on Monday that it had signed a
+contract for 40 reconnaissance drones, officials said.
+
+IANS
+
+Read Next
+
+Court quashes conviction of former mayor
+The appeals court ruled on Tuesday that the evidence had been unlawfully obtained.
+
+Officials dismissed reports that the trade talks had collapsed, saying negotiators would meet again.
+"""
+
+
+def label(*args: object, input: str | None = None):
+    result = CliRunner().invoke(main, ["label", *map(str, args)], input=input, catch_exceptions=False)
+    return result
+
+
+def read(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.fixture
+def corpus(tmp_path) -> Path:
+    folder = tmp_path / "in"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.txt").write_text(ARTICLE)
+    (folder / "b.md").write_text("# Inflation eases to 3 percent in October\n\nThe statistics office "
+                                 "said prices rose 3.0 percent.\n\nShare this\n")  # fmt: skip
+    (folder / "sub" / "c.html").write_text(
+        "<html><head><script>var x=1;</script></head><body><nav>Home | World</nav><article>"
+        "<h1>Migrants arrive on Lampedusa after calm seas</h1><p>More than 500 people landed over the "
+        "weekend, the interior ministry said.</p><p>The mayor denied that the reception centre was "
+        "full &amp; said beds were free.</p></article><footer>Powered By Example</footer></body></html>"
+    )
+    (folder / "sub" / "d.jsonl").write_text(
+        json.dumps({"title": "Supreme court upholds sentence of ex-minister",
+                    "text": "Judges dismissed the appeal on Friday.\n\nThe minister had denied the charges."})
+        + "\n"
+    )  # fmt: skip
+    (folder / "e.json").write_text(json.dumps([{"text": "Heavy rain will continue across the south "
+                                                "until Sunday, the weather service said."}]))  # fmt: skip
+    return folder
+
+
+@pytest.fixture
+def model(trained_repo) -> Path:
+    return trained_repo / "models"
+
+
+def test_every_format_is_labelled_in_sorted_order(corpus, model, tmp_path):
+    out = tmp_path / "out.jsonl"
+    result = label(corpus, "-o", out, "--model", model, "--cache-dir", tmp_path / "cache")
+    assert result.exit_code == 0, result.output
+    records = read(out)
+    assert [(r["source"], r["paragraph"]) for r in records] == [
+        ("a.txt", 0), ("a.txt", 1), ("a.txt", 2), ("b.md", 0), ("e.json", 0),
+        ("sub/c.html", 0), ("sub/c.html", 1), ("sub/d.jsonl", 0), ("sub/d.jsonl", 1),
+    ]  # fmt: skip
+    texts = [r["text"] for r in records]
+    assert texts[1] == ("Court quashes conviction of former mayor\nThe appeals court ruled on Tuesday "
+                        "that the evidence had been unlawfully obtained.")  # fmt: skip
+    assert texts[3].startswith("Inflation eases to 3 percent in October\n\nThe statistics office")
+    assert texts[6] == "The mayor denied that the reception centre was full & said beds were free."
+    assert (
+        texts[7] == "Supreme court upholds sentence of ex-minister\n\nJudges dismissed the appeal on Friday."
+    )
+    assert not any(t in {"IANS", "Read Next", "Share this"} for t in texts)
+
+
+def test_output_contract(corpus, model, tmp_path):
+    out = tmp_path / "out.jsonl"
+    label(corpus, "-o", out, "--model", model, "--no-cache", "--uncertain-below", "0.7")
+    manifest = json.loads((model / "manifest.json").read_text())
+    for record in read(out):
+        assert list(record) == FIELDS
+        assert record["stance"] in manifest["labels"]["stance"]
+        assert list(record["topic_scores"]) == manifest["labels"]["topic"]
+        assert abs(sum(record["topic_scores"].values()) - 1) < 1e-4
+        assert record["topic_score"] == max(record["topic_scores"].values())
+        assert record["topic_scores"][record["topic"]] == record["topic_score"]
+        assert 0.5 <= record["stance_score"] <= 1
+        assert record["uncertain"] == (record["stance_score"] < 0.7 or record["topic_score"] < 0.7)
+
+
+def test_offsets_point_into_the_decoded_file(corpus, model, tmp_path):
+    out = tmp_path / "out.jsonl"
+    label(corpus, "-o", out, "--model", model, "--no-cache")
+    for record in read(out):
+        if record["source"].endswith((".txt", ".md")) or (
+            record["start"] is not None and "\n" not in record["text"]
+        ):
+            source = (corpus / record["source"]).read_text()
+            assert source[record["start"] : record["end"]] == record["text"]
+
+
+def test_csv_and_parquet_carry_the_same_fields(corpus, model, tmp_path):
+    import csv
+
+    import pyarrow.parquet as pq
+
+    label(corpus, "-o", tmp_path / "out.jsonl", "--model", model, "--no-cache")
+    reference = read(tmp_path / "out.jsonl")
+    label(corpus, "-o", tmp_path / "out.csv", "--model", model, "--no-cache")
+    label(corpus, "-o", tmp_path / "out.pq", "--format", "parquet", "--model", model, "--no-cache")
+    with (tmp_path / "out.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    table = pq.read_table(tmp_path / "out.pq").to_pylist()
+    assert len(rows) == len(table) == len(reference)
+    for ref, row, pq_row in zip(reference, rows, table, strict=True):
+        assert row["text"] == pq_row["text"] == ref["text"]
+        for topic, score in ref["topic_scores"].items():
+            assert float(row[f"topic_score_{topic}"]) == pq_row[f"topic_score_{topic}"] == score
+        assert pq_row["uncertain"] == ref["uncertain"] and row["uncertain"] == str(ref["uncertain"])
+
+
+def test_refuses_to_overwrite_and_keeps_the_file(corpus, model, tmp_path):
+    out = tmp_path / "out.jsonl"
+    out.write_text("precious\n")
+    result = label(corpus, "-o", out, "--model", model, "--no-cache")
+    assert result.exit_code == 2
+    assert "exists; pass --overwrite" in result.stderr
+    assert out.read_text() == "precious\n"
+    assert label(corpus, "-o", out, "--model", model, "--no-cache", "--overwrite").exit_code == 0
+    assert len(read(out)) == 9
+
+
+def test_bad_inputs_are_named_and_the_rest_is_labelled(corpus, model, tmp_path):
+    (corpus / "binary.txt").write_bytes(b"\x00\x01\x02 not text")
+    (corpus / "empty.txt").write_text("")
+    (corpus / "latin.txt").write_bytes("Caf\xe9 owners in Lyon denied reports that the festival "
+                                       "would be cancelled.\n".encode("latin-1"))  # fmt: skip
+    (corpus / "broken.jsonl").write_text('{"text": "The army confirmed the drill."}\n{"text": \n{"x": 1}\n')
+    (corpus / "huge.txt").write_text("word " * 5000)
+    (corpus / "notes.pdf").write_bytes(b"%PDF-1.4")
+    (corpus / "loop").symlink_to(corpus, target_is_directory=True)
+    out = tmp_path / "out.jsonl"
+    result = label(corpus, "-o", out, "--model", model, "--no-cache", "--max-file-size", "20000")
+    assert result.exit_code == 4
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [
+        f"error: {corpus}/binary.txt: binary file (NUL bytes)",
+        f"error: {corpus}/broken.jsonl:2: bad JSON (Expecting value)",
+        f"error: {corpus}/broken.jsonl:3: no string 'text' field",
+        f"error: {corpus}/huge.txt: larger than the 20,000-byte limit (25,000 bytes)",
+    ]
+    assert f"note: {corpus}/notes.pdf: skipped (unsupported file type)" in result.stderr
+    records = read(out)
+    sources = [r["source"] for r in records]
+    assert "latin.txt" in sources and "broken.jsonl" in sources and "empty.txt" not in sources
+    assert not any(s.startswith("loop/loop") for s in sources)
+    assert next(r for r in records if r["source"] == "latin.txt")["text"].startswith("Café owners")
+
+
+def test_unusable_model_exits_3(corpus, model, tmp_path):
+    result = label(corpus, "-o", tmp_path / "o.jsonl", "--model", tmp_path / "nowhere")
+    assert result.exit_code == 3
+    assert result.stderr.strip().endswith("no model manifest here; train one with `dvc repro`")
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_summary_file_and_cache_reuse(corpus, model, tmp_path):
+    cache = tmp_path / "cache"
+    first, second = tmp_path / "1.jsonl", tmp_path / "2.jsonl"
+    label(corpus, "-o", first, "--model", model, "--cache-dir", cache, "--summary", tmp_path / "s.json")
+    label(corpus, "-o", second, "--model", model, "--cache-dir", cache)
+    assert first.read_text() == second.read_text()
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert summary["files"]["a.txt"]["paragraphs"] == 3
+    assert set(summary["files"]["a.txt"]["stance_share"]) == {"affirms", "denies"}
+    import sqlite3
+
+    rows = sqlite3.connect(cache / "embeddings.sqlite3").execute("SELECT COUNT(*) FROM embeddings")
+    assert rows.fetchone()[0] == 9
+
+
+def test_help_imports_no_heavy_library():
+    code = (
+        "import sys\nfrom click.testing import CliRunner\nfrom stancetopic.cli import main\n"
+        "assert CliRunner().invoke(main, ['label', '--help']).exit_code == 0\n"
+        "print(sorted({'torch', 'sentence_transformers', 'sklearn', 'datasets'} & set(sys.modules)))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def _many_paragraphs(folder: Path, files: int = 12, per_file: int = 120) -> None:
+    folder.mkdir()
+    for f in range(files):
+        body = "\n\n".join(
+            f"Officials in district {f} said on day {p} that {p * 7 + f} new homes had been approved."
+            for p in range(per_file)
+        )
+        (folder / f"article-{f:02d}.txt").write_text(body)
+
+
+def test_resume_after_sigkill_equals_an_uninterrupted_run(model, tmp_path):
+    corpus = tmp_path / "many"
+    _many_paragraphs(corpus)
+    reference = tmp_path / "reference.jsonl"
+    assert label(corpus, "-o", reference, "--model", model, "--no-cache").exit_code == 0
+
+    out = tmp_path / "out.jsonl"
+    partial = tmp_path / "out.jsonl.partial"
+    command = [sys.executable, "-m", "stancetopic.cli", "label", str(corpus), "-o", str(out),
+               "--model", str(model), "--no-cache", "-q"]  # fmt: skip
+    process = subprocess.Popen(command, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while time.time() < deadline and (not partial.exists() or partial.stat().st_size == 0):
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not out.exists() and partial.stat().st_size > 0
+    with partial.open("a") as handle:
+        handle.write('{"source": "article-05.txt", "paragraph": 3, "te')  # a torn last line
+
+    refused = label(corpus, "-o", out, "--model", model, "--no-cache")
+    assert refused.exit_code == 2 and "--resume" in refused.stderr
+    result = label(corpus, "-o", out, "--model", model, "--no-cache", "--resume", "-q")
+    assert result.exit_code == 0, result.stderr
+    assert out.read_bytes() == reference.read_bytes()
+    assert not partial.exists()
