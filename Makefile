@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test bench screenshot clean
 
 install: $(STAMP)
 
@@ -32,3 +32,10 @@ bench: install
 
 clean:
 	rm -rf out .pytest_cache .ruff_cache .hypothesis
+
+# Look at the HTML report as a browser renders it (needs Debian's `chromium`).
+screenshot: install
+	chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
+	  --disable-component-update --disable-sync --no-first-run --user-data-dir=$$(mktemp -d) \
+	  --window-size=1200,2600 --screenshot=$(CURDIR)/out/report.png file://$(CURDIR)/reports/report.html
+	@echo "Screenshot: $(CURDIR)/out/report.png"

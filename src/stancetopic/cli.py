@@ -226,5 +226,94 @@ def _print_summary(summary: dict, stances: list[str]) -> None:
     click.echo(f"{total} paragraphs in {len(files)} files -> {summary['output']}", err=True)
 
 
+@main.command()
+@click.argument("labelled", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--model",
+    type=click.Path(path_type=Path),
+    default=Path("models"),
+    show_default=True,
+    help="Model folder (verified against its manifest before loading).",
+)
+@click.option(
+    "--out",
+    "out_json",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the JSON report here (schema in the README).",
+)
+@click.option(
+    "--html",
+    "out_html",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a self-contained HTML report with figures here.",
+)
+@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option("--overwrite", is_flag=True, help="Replace existing report files.")
+def evaluate(
+    labelled: Path,
+    model: Path,
+    out_json: Path | None,
+    out_html: Path | None,
+    batch_size: int,
+    overwrite: bool,
+) -> None:
+    """Score a model on LABELLED, a JSON Lines file in the fixture format.
+
+    Keys beyond id, text, stance, topic (and also, hard) are ignored; a `hard`
+    tag gets its own breakdown. Exit 5 with file:line for every bad line.
+    """
+    from stancetopic.fixtures import LabelledDataError
+    from stancetopic.html_report import render
+    from stancetopic.model import write_json
+    from stancetopic.report import evaluate_file, summary_table
+
+    _refuse_existing([out_json, out_html], overwrite)
+    predictor = _load_predictor(model, batch_size, None)
+    try:
+        report = evaluate_file(predictor, labelled, strict=False)
+    except LabelledDataError as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        sys.exit(EXIT_DATA)
+    if out_json:
+        write_json(out_json, report)
+    if out_html:
+        out_html.write_text(render(report, f"stancetopic: {labelled.name}"), encoding="utf-8")
+    click.echo(summary_table(report))
+
+
+@main.command()
+@click.argument("a", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("b", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "markdown", "json"]), default="table", show_default=True
+)
+def compare(a: Path, b: Path, fmt: str) -> None:
+    """Compare two evaluation reports, or two `label` outputs of the same folder.
+
+    Reports: accuracy, macro-F1, ECE and per-class F1 side by side with the
+    signed delta B - A and a mark (▲ better, ▼ worse), plus the confusion cells
+    that changed. Label outputs: how many paragraphs changed stance or topic,
+    and the biggest changes. Warnings (different data, label sets or folders)
+    go to stderr.
+    """
+    import json
+
+    from stancetopic import compare as comparing
+
+    if comparing.is_report(a) != comparing.is_report(b):
+        raise click.UsageError("compare two evaluation reports or two label outputs, not one of each")
+    try:
+        if comparing.is_report(a):
+            result = comparing.compare_reports(json.loads(a.read_text()), json.loads(b.read_text()))
+        else:
+            result = comparing.compare_labels(a, b)
+    except (KeyError, ValueError) as exc:
+        _fail(f"not a stancetopic report or label output ({exc.__class__.__name__}: {exc})", EXIT_DATA)
+    for warning in result["warnings"]:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(comparing.render(result, fmt))
+
+
 if __name__ == "__main__":
     main()

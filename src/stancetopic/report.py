@@ -7,11 +7,20 @@ One function builds the report for both the DVC `evaluate` stage and the
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
+from stancetopic.digest import sha256_file
+from stancetopic.fixtures import read_labelled
+
+if TYPE_CHECKING:
+    from stancetopic.predictor import Predictor
+
 CALIBRATION_BINS = 10
+WORST_ERRORS = 15
 
 
 def _r(value: float) -> float:
@@ -100,6 +109,9 @@ def build_report(
     for i, record in enumerate(records):
         if record.get("hard"):
             by_tag[record["hard"]].append(i)
+    report["worst_errors"] = worst_errors(
+        records, {"stance": (stance_pred, stance_proba), "topic": (topic_pred, topic_proba)}
+    )
     report["by_hard_tag"] = {
         tag: {
             "n": len(rows),
@@ -109,6 +121,36 @@ def build_report(
         for tag, rows in sorted(by_tag.items())
     }
     return report
+
+
+def worst_errors(records: list[dict], heads: dict[str, tuple[list[str], np.ndarray]]) -> list[dict]:
+    """The most confident mistakes of both heads, most confident first."""
+    errors = []
+    for head, (predicted, proba) in heads.items():
+        for record, label, row in zip(records, predicted, proba, strict=True):
+            if record[head] != label:
+                errors.append(
+                    {
+                        "id": record.get("id"),
+                        "head": head,
+                        "text": record["text"],
+                        "gold": record[head],
+                        "predicted": label,
+                        "score": _r(row.max()),
+                        "hard": record.get("hard"),
+                    }
+                )
+    errors.sort(key=lambda e: (-e["score"], e["head"], str(e["id"])))
+    return errors[:WORST_ERRORS]
+
+
+def reliability_rows(report: dict) -> list[dict]:
+    """Plot data for a reliability curve: accuracy against confidence, per bin."""
+    return [
+        {"confidence": row["confidence"], "accuracy": row["accuracy"], "count": row["count"]}
+        for row in report["calibration"]["bins"]
+        if row["count"]
+    ]
 
 
 def dvc_metrics(report: dict) -> dict:
@@ -138,3 +180,28 @@ def confusion_rows(report: dict, head: str) -> list[dict]:
         for j, count in enumerate(row)
         for _ in range(count)
     ]
+
+
+def evaluate_file(predictor: Predictor, path: Path, strict: bool = True) -> dict:
+    """Read a labelled file (LabelledDataError when bad), score it, build its report."""
+    records = read_labelled([path], strict=strict)
+    stance, topic = predictor.predict_proba([r["text"] for r in records])
+    return build_report(records, stance, topic, predictor.heads.manifest, sha256_file(path))
+
+
+def summary_table(report: dict) -> str:
+    """A compact plain-text view of a report for the terminal."""
+    lines = [f"{report['n']} paragraphs", f"{'head':<8}{'accuracy':>10}{'macro-F1':>10}{'ECE':>8}"]
+    for head in ("stance", "topic"):
+        section = report[head]
+        lines.append(
+            f"{head:<8}{section['accuracy']:>10.3f}{section['macro_f1']:>10.3f}{section['ece']:>8.3f}"
+        )
+    for head in ("stance", "topic"):
+        cells = ", ".join(f"{c} {row['f1']:.2f}" for c, row in report[head]["per_class"].items())
+        lines.append(f"F1 {head}: {cells}")
+    for tag, row in report["by_hard_tag"].items():
+        lines.append(
+            f"  {tag:<20} n={row['n']:<4} stance {row['stance_accuracy']:.2f}  topic {row['topic_accuracy']:.2f}"
+        )
+    return "\n".join(lines)
