@@ -10,10 +10,9 @@ export HF_HUB_OFFLINE := 1
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || python3 -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 demo: install
@@ -35,6 +34,7 @@ clean:
 
 # Look at the HTML report as a browser renders it (needs Debian's `chromium`).
 screenshot: install
+	mkdir -p out
 	chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
 	  --disable-component-update --disable-sync --no-first-run --user-data-dir=$$(mktemp -d) \
 	  --window-size=1200,2600 --screenshot=$(CURDIR)/out/report.png file://$(CURDIR)/reports/report.html

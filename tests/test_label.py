@@ -241,3 +241,17 @@ def test_resume_after_sigkill_equals_an_uninterrupted_run(model, tmp_path):
     assert result.exit_code == 0, result.stderr
     assert out.read_bytes() == reference.read_bytes()
     assert not partial.exists()
+
+
+def test_a_warm_cache_run_never_loads_the_embedder(corpus, model, tmp_path):
+    cache = tmp_path / "cache"
+    assert label(corpus, "-o", tmp_path / "1.jsonl", "--model", model, "--cache-dir", cache).exit_code == 0
+    code = (
+        "import sys\nfrom click.testing import CliRunner\nfrom stancetopic.cli import main\n"
+        f"r = CliRunner().invoke(main, ['label', {str(corpus)!r}, '-o', {str(tmp_path / '2.jsonl')!r}, "
+        f"'--model', {str(model)!r}, '--cache-dir', {str(cache)!r}, '-q'])\n"
+        "print(r.exit_code, 'torch' in sys.modules, 'sentence_transformers' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["0", "False", "False"]
+    assert (tmp_path / "1.jsonl").read_bytes() == (tmp_path / "2.jsonl").read_bytes()

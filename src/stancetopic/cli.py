@@ -27,14 +27,14 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
-def _load_predictor(model: Path, batch_size: int, cache_dir: Path | None):
+def _load_predictor(model: Path, batch_size: int, cache_dir: Path | None, lazy: bool = False):
     """The verified model, or exit 3 with the one-line reason."""
     from stancetopic.model import ModelError
     from stancetopic.predictor import Predictor
 
     try:
-        return Predictor.from_folder(model, batch_size=batch_size, cache_dir=cache_dir)
-    except (ModelError, OSError) as exc:
+        return Predictor.from_folder(model, batch_size=batch_size, cache_dir=cache_dir, lazy=lazy)
+    except ModelError as exc:
         _fail(str(exc), EXIT_MODEL)
 
 
@@ -139,7 +139,7 @@ def label(
     """
     from stancetopic import cache as cache_module
     from stancetopic import labeling, output
-    from stancetopic.model import write_json
+    from stancetopic.model import ModelError, write_json
 
     fmt = fmt or {".csv": "csv", ".parquet": "parquet"}.get(out.suffix.lower(), "jsonl")
     partial = output.partial_path(out)
@@ -153,7 +153,7 @@ def label(
 
     with tempfile.TemporaryDirectory(prefix="stancetopic-") as scratch:
         folder = Path(scratch) if no_cache else (cache_dir or cache_module.default_dir())
-        predictor = _load_predictor(model, batch_size, folder)
+        predictor = _load_predictor(model, batch_size, folder, lazy=True)
         threshold = uncertain_below
         if threshold is None:
             threshold = predictor.heads.manifest.get("uncertain_below", 0.5)
@@ -187,6 +187,8 @@ def label(
                 labeling.label(
                     predictor, stream, journal.write, outcome, skip=skip, uncertain_below=threshold
                 )
+        except ModelError as exc:  # the embedder is loaded lazily, on the first cache miss
+            _fail(f"{exc} (the partial output is kept for --resume)", EXIT_MODEL)
         finally:
             journal.close()
             if predictor.cache:

@@ -13,7 +13,7 @@ import numpy as np
 
 from stancetopic import embedder as emb
 from stancetopic.cache import EmbeddingCache, text_key
-from stancetopic.model import Heads, check_dimension, load_heads
+from stancetopic.model import Heads, ModelError, check_dimension, load_heads
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -26,19 +26,31 @@ def embedder_source(manifest: dict, folder: Path) -> str:
 
 
 class Predictor:
-    """Scores texts with one embedder and the heads trained on its vectors."""
+    """Scores texts with one embedder and the heads trained on its vectors.
+
+    The embedder is loaded on first use: a run whose paragraphs are all in the
+    embedding cache never imports torch, which is what makes relabelling after
+    retraining the heads fast.
+    """
 
     def __init__(
         self,
         heads: Heads,
-        model: SentenceTransformer,
+        source: str,
+        folder: Path,
+        *,
         batch_size: int = 32,
+        model: SentenceTransformer | None = None,
         cache: EmbeddingCache | None = None,
     ) -> None:
         self.heads = heads
-        self.model = model
+        self.source = source
+        self.folder = folder
         self.batch_size = batch_size
         self.cache = cache
+        self._model = model
+        if model is not None:
+            check_dimension(heads.manifest, model.get_embedding_dimension(), folder)
 
     @classmethod
     def from_folder(
@@ -48,20 +60,34 @@ class Predictor:
         batch_size: int = 32,
         model: SentenceTransformer | None = None,
         cache_dir: Path | None = None,
+        lazy: bool = False,
     ) -> Predictor:
-        """Load verified heads and their embedder (or reuse an already loaded one).
+        """Verified heads plus their embedder (given, loaded now, or when `lazy` on first use).
 
         With `cache_dir`, embeddings are cached there under the embedder's digest.
         """
         folder = Path(folder)
         heads = load_heads(folder)
         source = embedder_source(heads.manifest, folder)
-        if model is None:
-            model = emb.load(source)
-        dimension = model.get_embedding_dimension()
-        check_dimension(heads.manifest, dimension, folder)
-        cache = EmbeddingCache(cache_dir, emb.identity(source), dimension) if cache_dir else None
-        return cls(heads, model, batch_size, cache)
+        cache = None
+        if cache_dir is not None:
+            cache = EmbeddingCache(cache_dir, emb.identity(source), heads.manifest["embedder"]["dimension"])
+        predictor = cls(heads, source, folder, batch_size=batch_size, model=model, cache=cache)
+        if not lazy:
+            _ = predictor.model
+        return predictor
+
+    @property
+    def model(self) -> SentenceTransformer:
+        """The embedder, loaded (and its dimension checked) on first use."""
+        if self._model is None:
+            try:
+                model = emb.load(self.source)
+            except OSError as exc:
+                raise ModelError(str(exc)) from exc
+            check_dimension(self.heads.manifest, model.get_embedding_dimension(), self.folder)
+            self._model = model
+        return self._model
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """One row per text; each distinct text is embedded at most once.
@@ -79,7 +105,7 @@ class Predictor:
                 self.cache.put(fresh)
             vectors.update(fresh)
         if not keys:
-            return emb.encode(self.model, [], self.batch_size)
+            return np.zeros((0, self.heads.manifest["embedder"]["dimension"]), dtype=np.float32)
         return np.stack([vectors[key] for key in keys])
 
     def predict_proba(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
