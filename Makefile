@@ -27,7 +27,7 @@ test: install
 	$(BIN)/python -m pytest
 
 bench: install
-	$(BIN)/python benchmarks/pipeline.py
+	$(BIN)/python benchmarks/label_speed.py
 
 clean:
 	rm -rf out .pytest_cache .ruff_cache .hypothesis
