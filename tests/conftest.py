@@ -43,7 +43,8 @@ def make_pipeline_repo(dest: Path, fixtures: Path = TINY, test_size: float = 0.4
     (dest / "data" / "fixtures").mkdir(parents=True)
     shutil.copy(fixtures, dest / "data" / "fixtures" / fixtures.name)
     params = dest / "params.yaml"
-    params.write_text(params.read_text().replace("test_size: 0.2", f"test_size: {test_size}"))
+    text = params.read_text().replace("test_size: 0.2", f"test_size: {test_size}")
+    params.write_text(text.replace("pairs_per_example: 4", "pairs_per_example: 2"))
     run(["git", "init", "-q"], dest)
     run([sys.executable, "-m", "dvc", "init", "-q"], dest)
     return dest

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stancetopic.paragraphs import is_boilerplate, lines_to_blocks, units
+from stancetopic.paragraphs import Segment, is_boilerplate, lines_to_blocks, units
 
 
 def texts(source: str, markdown: bool = False) -> list[str]:
@@ -80,3 +80,51 @@ def test_units_are_exact_ordered_slices_of_the_source(lines, newline, markdown):
         assert not is_boilerplate(unit.text.splitlines()[0])
         previous_end = unit.end
     assert units(lines_to_blocks(source, markdown), source) == found
+
+
+def test_credit_lines_bylines_and_links_after_labels_are_not_labelled():
+    source = (
+        "Court clears mayor of graft charges in landmark ruling\n\n"
+        "By Giulia Ferrante\n\n"
+        "The court in Lyon acquitted the mayor on Tuesday, saying the evidence was thin.\n\n"
+        "(Reporting by Jean Martin; Editing by Ana Silva)\n\n"
+        "Also read:\nArmy confirms order for forty new drones\n\n"
+        "Copyright 2025 Example News. All rights reserved.\n"
+    )
+    assert texts(source) == [
+        "Court clears mayor of graft charges in landmark ruling",
+        "The court in Lyon acquitted the mayor on Tuesday, saying the evidence was thin.",
+    ]
+
+
+def test_real_paragraphs_that_start_like_furniture_are_kept():
+    source = (
+        "Subscribers to the state pension scheme rose 4 percent last year, data showed.\n\n"
+        "Advertisement revenue at the broadcaster fell 30% in the quarter.\n\n"
+        "He denied it.\n"
+    )
+    assert texts(source) == source.strip().split("\n\n")
+
+
+def test_hard_wrapped_lines_stay_in_their_paragraph():
+    source = "The minister made the remarks in an interview with\nReuters. She did not elaborate.\n"
+    assert texts(source) == [source.strip()]
+
+
+def test_question_headline_takes_its_teaser_but_a_byline_does_not():
+    source = (
+        "Will the ECB cut rates again in September?\n\nMost economists polled said they expect a pause.\n"
+    )
+    assert len(texts(source)) == 1
+    assert texts("By Giulia Ferrante\n\nThe mayor denied the report on Monday.\n") == [
+        "The mayor denied the report on Monday."
+    ]
+
+
+def test_an_empty_block_stops_a_headline_from_taking_the_next_record():
+    title = [[Segment("Supreme court upholds the prison sentence of a former minister", None, None)]]
+    body = [[Segment("Judges dismissed the appeal on Friday.", None, None)]]
+    assert [u.text for u in units([*title, [], *body])] == [
+        "Supreme court upholds the prison sentence of a former minister",
+        "Judges dismissed the appeal on Friday.",
+    ]

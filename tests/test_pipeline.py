@@ -15,6 +15,7 @@ OUTPUTS = (
     "models/stance.joblib",
     "models/topic.joblib",
     "models/manifest.json",
+    "models/embedder/model.safetensors",
     "reports/metrics.json",
     "reports/report.json",
 )
@@ -38,8 +39,14 @@ def test_repro_writes_every_output_and_metrics(trained_repo):
             "f1",
         }
     manifest = json.loads((trained_repo / "models/manifest.json").read_text())
-    assert manifest["embedder"] == {**manifest["embedder"], "name": "all-MiniLM-L6-v2", "dimension": 384}
-    assert set(manifest["files"]) == {"stance.joblib", "topic.joblib"}
+    assert manifest["embedder"] == {
+        **manifest["embedder"],
+        "name": "embedder",
+        "base": "all-MiniLM-L6-v2",
+        "finetuned": True,
+        "dimension": 384,
+    }
+    assert {"stance.joblib", "topic.joblib", "embedder/model.safetensors"} <= set(manifest["files"])
     assert "/" not in json.dumps(manifest["params"]).replace("data/fixtures", "")
     shown = dvc(trained_repo, "plots", "show", "--json").stdout
     assert "stance_confusion.json" in shown
@@ -66,7 +73,8 @@ def test_changing_a_head_param_does_not_re_embed(trained_repo, tmp_path):
     params.write_text(params.read_text().replace("C: 4.0", "C: 0.5", 1))
     out = dvc(repo, "repro").stdout
     assert "Running stage 'train'" in out
-    assert "Running stage 'embed'" not in out and "Running stage 'prepare'" not in out
+    for upstream in ("prepare", "finetune", "embed"):
+        assert f"Running stage '{upstream}'" not in out
 
 
 def test_bad_fixture_stops_repro_with_file_and_line(tmp_path):
@@ -83,6 +91,13 @@ def test_bad_fixture_stops_repro_with_file_and_line(tmp_path):
 
 def test_stage_scripts_run_one_by_one(tmp_path):
     repo = make_pipeline_repo(tmp_path)
-    for script in ("train/prepare.py", "train/embed.py", "train/train.py", "evaluate/evaluate.py"):
+    scripts = (
+        "train/prepare.py",
+        "train/finetune.py",
+        "train/embed.py",
+        "train/train.py",
+        "evaluate/evaluate.py",
+    )
+    for script in scripts:
         out = run([sys.executable, script], repo).stdout
-        assert out.startswith(script.split("/")[1].removesuffix(".py") + ":")
+        assert out.splitlines()[-1].startswith(script.split("/")[1].removesuffix(".py") + ":")

@@ -1,6 +1,6 @@
-"""Stage `embed`: encode both splits with the embedder named in params.yaml.
+"""Stage `embed`: encode both splits with the embedder in models/embedder/.
 
-Usage: python train/embed.py   (reads params.yaml: embed.*)
+Usage: python train/embed.py   (reads params.yaml: embed.batch_size)
 Writes one float32 .npy per split, so retraining a head never re-embeds.
 """
 
@@ -14,12 +14,13 @@ from stancetopic import embedder
 from stancetopic.fixtures import read_labelled
 
 PREPARED = Path("data/prepared")
+EMBEDDER = Path("models/embedder")
 OUT = Path("data/embeddings")
 
 
 def main() -> int:
     params = yaml.safe_load(Path("params.yaml").read_text())["embed"]
-    model = embedder.load(params["model"])
+    model = embedder.load(str(EMBEDDER))
     OUT.mkdir(parents=True, exist_ok=True)
     for split in ("train", "test"):
         texts = [r["text"] for r in read_labelled([PREPARED / f"{split}.jsonl"])]

@@ -1,7 +1,8 @@
 """Stage `train`: fit the stance and topic heads on the embeddings, save them.
 
-Usage: python train/train.py   (reads params.yaml: train.*, embed.model)
-Writes models/stance.joblib, models/topic.joblib and models/manifest.json.
+Usage: python train/train.py   (reads params.yaml: train.*, and the others for the record)
+Writes models/stance.joblib, models/topic.joblib and models/manifest.json; the
+manifest also checksums every file of models/embedder/.
 """
 
 import sys
@@ -11,12 +12,13 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from stancetopic import embedder, model
+from stancetopic import model
 from stancetopic.digest import sha256_folder
 from stancetopic.fixtures import read_labelled
 from stancetopic.heads import make_head
 from stancetopic.labels import STANCES, TOPICS
 
+EMBEDDER = Path("models/embedder")
 PACKAGES = (
     "stancetopic",
     "torch",
@@ -46,17 +48,21 @@ def main() -> int:
         # The heads' own (sorted) class order: probability columns follow it.
         "labels": {head: [str(c) for c in est.classes_] for head, est in heads.items()},
         "embedder": {
-            "name": params["embed"]["model"],
+            "name": EMBEDDER.name,
+            "bundled": True,
+            "base": params["embed"]["model"],
+            "finetuned": params["finetune"]["enabled"],
             "dimension": int(vectors.shape[1]),
-            "sha256": embedder.identity(params["embed"]["model"]),
-            "bundled": False,
+            "sha256": sha256_folder(EMBEDDER),
         },
-        "params": {"train": train, "embed": params["embed"], "prepare": params["prepare"]},
+        "params": {stage: params[stage] for stage in ("prepare", "embed", "finetune", "train")},
+        "uncertain_below": params["label"]["uncertain_below"],
         "fixtures_sha256": sha256_folder(params["prepare"]["fixtures"], "*.jsonl"),
         "train_size": len(records),
         "versions": {name: version(name) for name in PACKAGES},
     }
-    model.save(Path("models"), heads, manifest)
+    embedder_files = sorted(p for p in EMBEDDER.rglob("*") if p.is_file())
+    model.save(EMBEDDER.parent, heads, manifest, embedder_files)
     print(f"train: saved heads for {len(records)} paragraphs to models/")
     return 0
 

@@ -1,60 +1,43 @@
 """Paragraph rules: which pieces of an article get labelled, and as what unit.
 
 Input is a list of blocks (blank-line separated in text, one per element in
-HTML), each a list of lines with their offsets. Output is the units to label:
-boilerplate lines dropped, fragments dropped, and a headline directly followed
-by its teaser merged with it into one unit.
+HTML, and an empty block as a hard boundary between JSON records), each a list
+of lines with their offsets. Output is the units to label: boilerplate lines
+dropped, fragments dropped, and a headline directly followed by its teaser
+merged with it into one unit.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 AGENCIES = frozenset(
-    [
-        "ians",
-        "pti",
-        "reuters",
-        "afp",
-        "ap",
-        "ani",
-        "uni",
-        "dpa",
-        "xinhua",
-        "efe",
-        "ansa",
-        "kyodo",
-        "yonhap",
-        "bernama",
-        "anadolu",
-        "ana",
-        "tass",
-        "bloomberg",
-        "apa",
-        "ntb",
-        "tt",
-        "sda",
-        "belga",
-        "bta",
-        "mena",
-        "wam",
-        "spa",
-        "irna",
-    ]
+    ["ians", "pti", "reuters", "afp", "ap", "ani", "uni", "dpa", "xinhua", "efe", "ansa", "kyodo", "yonhap", "bernama", "anadolu", "ana", "tass", "bloomberg", "apa", "ntb", "tt", "sda", "belga", "bta", "mena", "wam", "spa", "irna"]
 )
+# Site furniture: a line starting with one of these words is navigation or sharing...
 NAVIGATION = (
     "read next", "read previous", "read more", "also read", "also see", "see also",
-    "powered by", "share this", "share on", "share:", "follow us", "subscribe",
-    "sign up", "advertisement", "click here", "related:", "related stories",
-    "related articles", "recommended", "trending", "download the app", "copyright",
-    "©", "all rights reserved", "with inputs from", "(with inputs from", "edited by",
-    "reporting by", "writing by", "tags:", "previous article", "next article",
+    "powered by", "share this", "share on", "share", "follow us", "subscribe", "sign up",
+    "advertisement", "click here", "related", "related stories", "related articles",
+    "recommended", "trending", "download the app", "tags", "previous article", "next article",
 )  # fmt: skip
+# ...and these are credit lines, dropped even when they end like a sentence.
+CREDITS = (
+    "copyright", "©", "all rights reserved", "with inputs from", "edited by", "reporting by",
+    "writing by", "additional reporting by", "only the headline",
+)  # fmt: skip
+FURNITURE = re.compile(
+    r"^(?:" + "|".join(re.escape(p) for p in sorted(NAVIGATION + CREDITS, key=len, reverse=True)) + r")(?!\w)"
+)
+MAX_FURNITURE_WORDS = 15
 SENTENCE_END = tuple(end + close for end in ".!?" for close in ("", '"', "'", "\u201d", "\u2019", ")"))
-MIN_SENTENCE_WORDS = 4
+EMPHASIS = "*_ \t"
+MIN_SENTENCE_WORDS = 3
 MIN_HEADLINE_WORDS = 8
 MAX_HEADLINE_WORDS = 30
 MARKDOWN_MARKERS = "#>*-+ \t"
+BYLINE = re.compile(r"^by\s+\w", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -67,28 +50,54 @@ class Segment:
 
 
 def is_sentence(text: str) -> bool:
-    """Ends like a sentence (closing quotes and brackets allowed)."""
-    return text.rstrip().endswith(SENTENCE_END)
+    """Ends like a sentence (closing quotes, brackets and Markdown emphasis allowed)."""
+    return text.rstrip(EMPHASIS).endswith(SENTENCE_END)
+
+
+def is_agency_tag(line: str) -> bool:
+    """An agency name alone: `IANS`, `(PTI)`, `-- Reuters`, `AFP.`"""
+    return line.strip().strip("-\u2013\u2014|()[]:.*_#> \t").lower() in AGENCIES
 
 
 def is_boilerplate(line: str) -> bool:
-    """An agency tag alone, or a navigation, sharing or credit line."""
-    bare = line.strip().strip("-\u2013\u2014|()[]:.*_#> \t").lower()
-    if bare in AGENCIES or bare.replace("(", "").replace(")", "") in AGENCIES:
+    """An agency tag alone, or a short navigation, sharing or credit line."""
+    if is_agency_tag(line):
         return True
-    lowered = line.strip().strip("[*_#> \t").lower()
-    return lowered.startswith(NAVIGATION)
+    lowered = line.strip().lstrip("([*_#> \t").lower()
+    match = FURNITURE.match(lowered)
+    if not match or len(lowered.split()) > MAX_FURNITURE_WORDS:
+        return False
+    return lowered.startswith(CREDITS) or not is_sentence(lowered)
+
+
+def is_label(line: str) -> bool:
+    """Navigation that introduces the next line (`Also read:`): that line is a link."""
+    return is_boilerplate(line) and line.rstrip(EMPHASIS).endswith(":")
 
 
 def is_headline(line: str) -> bool:
-    """A single line that reads as a headline: no sentence ending, not too long."""
-    words = len(line.split())
-    return 2 <= words <= MAX_HEADLINE_WORDS and not is_sentence(line) and "\n" not in line.strip()
+    """One line that reads as a headline: words, no full stop, not a byline or date.
+
+    A question mark is allowed: question headlines are common.
+    """
+    words = line.split()
+    wordy = sum(1 for w in words if sum(c.isalpha() for c in w) >= 2)
+    return (
+        MIN_SENTENCE_WORDS <= len(words) <= MAX_HEADLINE_WORDS
+        and wordy >= 3
+        and "\n" not in line.strip()
+        and not line.rstrip(EMPHASIS).endswith((".", "!", '."', ".\u201d"))
+        and not BYLINE.match(line.strip())
+    )
 
 
 def is_teaser(text: str) -> bool:
     """A paragraph that can follow a headline: a sentence, not another headline."""
-    return is_sentence(text) and len(text.split()) >= MIN_SENTENCE_WORDS
+    return (
+        is_sentence(text)
+        and not text.rstrip(EMPHASIS).endswith("?")
+        and len(text.split()) >= MIN_SENTENCE_WORDS
+    )
 
 
 def is_fragment(text: str) -> bool:
@@ -97,6 +106,17 @@ def is_fragment(text: str) -> bool:
     if words < MIN_SENTENCE_WORDS:
         return True
     return not is_sentence(text) and words < MIN_HEADLINE_WORDS
+
+
+def is_continuation(previous: Segment, line: Segment) -> bool:
+    """A hard-wrapped line that carries on the previous line's sentence.
+
+    Such a line is never boilerplate, even when it reads like some (`Reuters.`
+    at the end of "...in an interview with / Reuters.").
+    """
+    if is_sentence(previous.text) or is_boilerplate(previous.text):
+        return False
+    return line.text[:1].islower() or (is_agency_tag(line.text) and is_sentence(line.text))
 
 
 def lines_to_blocks(text: str, markdown: bool = False) -> list[list[Segment]]:
@@ -133,17 +153,22 @@ def _join(first: Segment, second: Segment, source: str | None, separator: str) -
     return Segment(first.text + separator + second.text, start, end)
 
 
-def units(blocks: list[list[Segment]], source: str | None = None) -> list[Segment]:
-    """Apply the paragraph rules and return the units to label, in order.
-
-    `source` is the decoded file for plain-text formats, whose units are exact
-    slices of it; for HTML and JSON it is None and lines are joined instead.
-    """
-    runs: list[Segment | None] = []  # None marks dropped boilerplate between runs
+def _runs(blocks: list[list[Segment]], source: str | None) -> list[Segment | None]:
+    """Blocks with boilerplate lines removed; None marks a break (dropped line, record end)."""
+    runs: list[Segment | None] = []
+    skip_link = False
     for block in blocks:
+        if not block:
+            runs.append(None)
+            continue
         run: Segment | None = None
         for line in block:
-            if is_boilerplate(line.text):
+            if run is not None and is_continuation(run, line):
+                run = _join(run, line, source, "\n")
+                continue
+            link, skip_link = skip_link and is_headline(line.text), False
+            if link or is_boilerplate(line.text):
+                skip_link = is_label(line.text)
                 if run is not None:
                     runs.append(run)
                     run = None
@@ -152,6 +177,16 @@ def units(blocks: list[list[Segment]], source: str | None = None) -> list[Segmen
             run = line if run is None else _join(run, line, source, "\n")
         if run is not None:
             runs.append(run)
+    return runs
+
+
+def units(blocks: list[list[Segment]], source: str | None = None) -> list[Segment]:
+    """Apply the paragraph rules and return the units to label, in order.
+
+    `source` is the decoded file for plain-text formats, whose units are exact
+    slices of it; for HTML and JSON it is None and lines are joined instead.
+    """
+    runs = _runs(blocks, source)
     merged: list[Segment] = []
     index = 0
     while index < len(runs):

@@ -21,7 +21,9 @@ TEXT_SUFFIXES = {".txt", ".md"}
 HTML_SUFFIXES = {".html", ".htm"}
 JSON_SUFFIXES = {".json", ".jsonl"}
 SUPPORTED = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
-HTML_DROP = "script, style, noscript, nav, header, footer, aside, form, figure, iframe, svg, button"
+HTML_DROP = "script, style, noscript, template, nav, aside, figure, iframe, svg, button, select"
+HTML_SITE_FURNITURE = "header, footer"  # dropped unless inside the article itself
+HTML_CONTENT = "article, main"
 HTML_BLOCKS = "h1, h2, h3, h4, h5, h6, p, li, blockquote, pre, dd, dt, td, th"
 TITLE_KEYS = ("title", "headline")
 
@@ -108,6 +110,17 @@ def _located_blocks(source: str, texts: list[list[str]]) -> list[list[Segment]]:
     return blocks
 
 
+def _inside(node, tags: str) -> bool:
+    """Whether an ancestor of `node` is one of the comma-separated `tags`."""
+    wanted = {t.strip() for t in tags.split(",")}
+    parent = node.parent
+    while parent is not None:
+        if parent.tag in wanted:
+            return True
+        parent = parent.parent
+    return False
+
+
 def html_blocks(source: str) -> list[list[str]]:
     """Main-text blocks of an HTML page: one per innermost block element."""
     from selectolax.lexbor import LexborHTMLParser
@@ -115,6 +128,9 @@ def html_blocks(source: str) -> list[list[str]]:
     tree = LexborHTMLParser(source)
     for node in tree.css(HTML_DROP):
         node.decompose()
+    for node in tree.css(HTML_SITE_FURNITURE):
+        if not _inside(node, HTML_CONTENT):
+            node.decompose()
     root = tree.body or tree.root
     blocks = []
     for node in root.css(HTML_BLOCKS):
@@ -160,7 +176,7 @@ def json_blocks(source: str, lines: bool) -> tuple[list[list[str]], list[tuple[s
         items = [(f"item {n}", item) for n, item in enumerate(data, start=1)]
     for where, item in items:
         try:
-            blocks += _object_blocks(item)
+            blocks += [*_object_blocks(item), []]  # [] ends the record: no merging across it
         except ReadError as exc:
             problems.append((where, str(exc)))
     return blocks, problems

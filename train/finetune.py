@@ -1,0 +1,39 @@
+"""Stage `finetune`: contrastive fine-tuning of the embedder on the train split.
+
+Usage: python train/finetune.py   (reads params.yaml: finetune.*, embed.model)
+Writes models/embedder/, a sentence-transformers model folder that the later
+stages, `label` and `evaluate` use. With `finetune.enabled: false` the base
+model is saved there unchanged, so every later step works the same way.
+"""
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from stancetopic import embedder
+from stancetopic.finetune import finetune
+from stancetopic.fixtures import read_labelled
+
+OUT = Path("models/embedder")
+
+
+def main() -> int:
+    params = yaml.safe_load(Path("params.yaml").read_text())
+    settings = params["finetune"]
+    model = embedder.load(params["embed"]["model"])
+    if settings["enabled"]:
+        records = read_labelled([Path("data/prepared/train.jsonl")])
+        with tempfile.TemporaryDirectory() as workdir:
+            finetune(model, records, settings, Path(workdir))
+    shutil.rmtree(OUT, ignore_errors=True)
+    model.save(str(OUT), create_model_card=False)
+    state = "fine-tuned" if settings["enabled"] else "unchanged (finetune.enabled is false)"
+    print(f"finetune: embedder {state} -> {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
