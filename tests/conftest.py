@@ -31,7 +31,9 @@ def run(args: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedP
     return result
 
 
-def make_pipeline_repo(dest: Path, fixtures: Path = TINY, test_size: float = 0.4) -> Path:
+def make_pipeline_repo(
+    dest: Path, fixtures: Path = TINY, test_size: float = 0.25, calib_size: float = 0.25
+) -> Path:
     """A fresh git + DVC repo holding the real pipeline and the given fixtures."""
     dest.mkdir(parents=True, exist_ok=True)
     for name in PIPELINE_FILES:
@@ -44,6 +46,7 @@ def make_pipeline_repo(dest: Path, fixtures: Path = TINY, test_size: float = 0.4
     shutil.copy(fixtures, dest / "data" / "fixtures" / fixtures.name)
     params = dest / "params.yaml"
     text = params.read_text().replace("test_size: 0.2", f"test_size: {test_size}")
+    text = text.replace("calib_size: 0.15", f"calib_size: {calib_size}")
     params.write_text(text.replace("pairs_per_example: 4", "pairs_per_example: 2"))
     run(["git", "init", "-q"], dest)
     run([sys.executable, "-m", "dvc", "init", "-q"], dest)

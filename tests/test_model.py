@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from stancetopic.model import ModelError, load_heads
@@ -57,3 +58,13 @@ def test_refuses_an_embedder_of_the_wrong_dimension(model_copy, embedder_model, 
     (model_copy / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ModelError, match=r"heads expect 384-dimensional embeddings but .* gives 128"):
         Predictor.from_folder(model_copy)
+
+
+def test_uncertain_threshold_is_where_held_out_accuracy_reaches_the_target():
+    from stancetopic.heads import uncertain_threshold
+
+    confidence = np.array([0.55, 0.6, 0.7, 0.8, 0.9, 0.95])
+    correct = np.array([False, False, True, False, True, True])
+    assert uncertain_threshold(confidence, correct, 0.75) == 0.61  # keeps 0.7..0.95: 3 of 4 right
+    assert uncertain_threshold(confidence, correct, 1.0) == 0.81
+    assert uncertain_threshold(confidence, np.zeros(6, dtype=bool), 0.9) == 0.95

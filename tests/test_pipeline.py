@@ -9,8 +9,10 @@ from .conftest import TINY, dvc, make_pipeline_repo, run
 
 OUTPUTS = (
     "data/prepared/train.jsonl",
+    "data/prepared/calib.jsonl",
     "data/prepared/test.jsonl",
     "data/embeddings/train.npy",
+    "data/embeddings/calib.npy",
     "data/embeddings/test.npy",
     "models/stance.joblib",
     "models/topic.joblib",
@@ -47,6 +49,13 @@ def test_repro_writes_every_output_and_metrics(trained_repo):
         "dimension": 384,
     }
     assert {"stance.joblib", "topic.joblib", "embedder/model.safetensors"} <= set(manifest["files"])
+    assert manifest["calib_size"] == 10 and 0.5 <= manifest["uncertain_below"] <= 0.95
+    prepared = {
+        n: (trained_repo / f"data/prepared/{n}.jsonl").read_text().splitlines()
+        for n in ("train", "calib", "test")
+    }
+    assert [len(lines) for lines in prepared.values()] == [20, 10, 10]
+    assert not set(prepared["calib"]) & (set(prepared["train"]) | set(prepared["test"]))
     assert "/" not in json.dumps(manifest["params"]).replace("data/fixtures", "")
     shown = dvc(trained_repo, "plots", "show", "--json").stdout
     assert "stance_confusion.json" in shown

@@ -22,7 +22,7 @@ def main() -> int:
     params = yaml.safe_load(Path("params.yaml").read_text())["embed"]
     model = embedder.load(str(EMBEDDER))
     OUT.mkdir(parents=True, exist_ok=True)
-    for split in ("train", "test"):
+    for split in ("train", "calib", "test"):
         texts = [r["text"] for r in read_labelled([PREPARED / f"{split}.jsonl"])]
         vectors = embedder.encode(model, texts, params["batch_size"])
         np.save(OUT / f"{split}.npy", vectors)

@@ -15,7 +15,7 @@ import yaml
 from stancetopic import model
 from stancetopic.digest import sha256_folder
 from stancetopic.fixtures import read_labelled
-from stancetopic.heads import make_head
+from stancetopic.heads import calibrate, make_head, uncertain_threshold
 from stancetopic.labels import STANCES, TOPICS
 
 EMBEDDER = Path("models/embedder")
@@ -35,14 +35,27 @@ def main() -> int:
     train = params["train"]
     records = read_labelled([Path("data/prepared/train.jsonl")])
     vectors = np.load("data/embeddings/train.npy")
+    calib = read_labelled([Path("data/prepared/calib.jsonl")])
+    calib_vectors = np.load("data/embeddings/calib.npy")
     heads = {}
+    confidence, correct = [], []
     for head, labels in (("stance", STANCES), ("topic", TOPICS)):
         estimator = make_head(train[head], train["seed"])
         estimator.fit(vectors, [r[head] for r in records])
         if set(estimator.classes_) != set(labels):
             print(f"train: the training split lacks some {head} labels", file=sys.stderr)
             return 1
+        if calib and train["calibration"] != "none":
+            gold = [r[head] for r in calib]
+            estimator = calibrate(estimator, calib_vectors, gold, train["calibration"])
+            proba = estimator.predict_proba(calib_vectors)
+            confidence.append(proba.max(axis=1))
+            correct.append(estimator.classes_[proba.argmax(axis=1)] == np.array(gold))
         heads[head] = estimator
+    threshold = params["label"]["uncertain_below"]
+    if confidence:
+        target = params["label"]["target_accuracy"]
+        threshold = uncertain_threshold(np.concatenate(confidence), np.concatenate(correct), target)
     manifest = {
         "format": 1,
         # The heads' own (sorted) class order: probability columns follow it.
@@ -56,14 +69,15 @@ def main() -> int:
             "sha256": sha256_folder(EMBEDDER),
         },
         "params": {stage: params[stage] for stage in ("prepare", "embed", "finetune", "train")},
-        "uncertain_below": params["label"]["uncertain_below"],
+        "uncertain_below": threshold,
+        "calib_size": len(calib),
         "fixtures_sha256": sha256_folder(params["prepare"]["fixtures"], "*.jsonl"),
         "train_size": len(records),
         "versions": {name: version(name) for name in PACKAGES},
     }
     embedder_files = sorted(p for p in EMBEDDER.rglob("*") if p.is_file())
     model.save(EMBEDDER.parent, heads, manifest, embedder_files)
-    print(f"train: saved heads for {len(records)} paragraphs to models/")
+    print(f"train: saved heads for {len(records)} paragraphs to models/ (uncertain below {threshold})")
     return 0
 
 

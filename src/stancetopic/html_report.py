@@ -107,6 +107,12 @@ def render(report: dict, title: str = "stancetopic evaluation") -> str:
             for label, row in report[head]["per_class"].items()
         ],
     )
+    other, multi = report["other_topic"], report["multi_topic"]
+    topics = _table(
+        ["other recall", "on-topic sent to other", "paragraphs with `also`", "secondary topic in top 2"],
+        [[other["other_recall"] or "-", other["on_topic_sent_to_other"] or "-", multi["n"],
+          multi["secondary_in_top2"] or "-"]],
+    )  # fmt: skip
     hard = _table(
         ["hard tag", "n", "stance accuracy", "topic accuracy"],
         [[t, r["n"], r["stance_accuracy"], r["topic_accuracy"]] for t, r in report["by_hard_tag"].items()],
@@ -124,7 +130,7 @@ def render(report: dict, title: str = "stancetopic evaluation") -> str:
 <body><h1>{escape(title)}</h1>
 <p class="meta">{report["n"]} paragraphs · data sha256 {report["data_sha256"][:12]} ·
 embedder {escape(str(embedder["name"]))} ({embedder["dimension"]}-d)</p>
-<h2>Summary</h2>{summary}
+<h2>Summary</h2>{summary}{topics}
 <h2>Confusion matrices</h2><div class="figs">{confusion_figure(report["stance"], "stance")}
 {confusion_figure(report["topic"], "topic")}</div>
 <h2>Per-class scores</h2><div class="figs">{f1_figure(report)}</div>{per_class}

@@ -13,7 +13,36 @@ import re
 from dataclasses import dataclass
 
 AGENCIES = frozenset(
-    ["ians", "pti", "reuters", "afp", "ap", "ani", "uni", "dpa", "xinhua", "efe", "ansa", "kyodo", "yonhap", "bernama", "anadolu", "ana", "tass", "bloomberg", "apa", "ntb", "tt", "sda", "belga", "bta", "mena", "wam", "spa", "irna"]
+    [
+        "ians",
+        "pti",
+        "reuters",
+        "afp",
+        "ap",
+        "ani",
+        "uni",
+        "dpa",
+        "xinhua",
+        "efe",
+        "ansa",
+        "kyodo",
+        "yonhap",
+        "bernama",
+        "anadolu",
+        "ana",
+        "tass",
+        "bloomberg",
+        "apa",
+        "ntb",
+        "tt",
+        "sda",
+        "belga",
+        "bta",
+        "mena",
+        "wam",
+        "spa",
+        "irna",
+    ]
 )
 # Site furniture: a line starting with one of these words is navigation or sharing...
 NAVIGATION = (

@@ -109,6 +109,8 @@ def build_report(
     for i, record in enumerate(records):
         if record.get("hard"):
             by_tag[record["hard"]].append(i)
+    report["other_topic"] = other_topic(topic_gold, topic_pred)
+    report["multi_topic"] = multi_topic(records, topic_proba, topics)
     report["worst_errors"] = worst_errors(
         records, {"stance": (stance_pred, stance_proba), "topic": (topic_pred, topic_proba)}
     )
@@ -121,6 +123,25 @@ def build_report(
         for tag, rows in sorted(by_tag.items())
     }
     return report
+
+
+def other_topic(gold: list[str], predicted: list[str]) -> dict:
+    """How well the catch-all works: `other` kept as `other`, on-topic lost to it."""
+    other = [p for g, p in zip(gold, predicted, strict=True) if g == "other"]
+    on_topic = [p for g, p in zip(gold, predicted, strict=True) if g != "other"]
+    return {
+        "other_recall": _r(np.mean([p == "other" for p in other])) if other else None,
+        "on_topic_sent_to_other": _r(np.mean([p == "other" for p in on_topic])) if on_topic else None,
+    }
+
+
+def multi_topic(records: list[dict], topic_proba: np.ndarray, topics: list[str]) -> dict:
+    """For paragraphs with `also` topics: how often each ranks second or better."""
+    ranks = []
+    for record, row in zip(records, topic_proba, strict=True):
+        order = [topics[i] for i in np.argsort(-row)]
+        ranks += [order.index(t) for t in record.get("also", []) if t in order]
+    return {"n": len(ranks), "secondary_in_top2": _r(np.mean([r <= 1 for r in ranks])) if ranks else None}
 
 
 def worst_errors(records: list[dict], heads: dict[str, tuple[list[str], np.ndarray]]) -> list[dict]:
@@ -189,6 +210,10 @@ def evaluate_file(predictor: Predictor, path: Path, strict: bool = True) -> dict
     return build_report(records, stance, topic, predictor.heads.manifest, sha256_file(path))
 
 
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
 def summary_table(report: dict) -> str:
     """A compact plain-text view of a report for the terminal."""
     lines = [f"{report['n']} paragraphs", f"{'head':<8}{'accuracy':>10}{'macro-F1':>10}{'ECE':>8}"]
@@ -200,6 +225,12 @@ def summary_table(report: dict) -> str:
     for head in ("stance", "topic"):
         cells = ", ".join(f"{c} {row['f1']:.2f}" for c, row in report[head]["per_class"].items())
         lines.append(f"F1 {head}: {cells}")
+    other, multi = report["other_topic"], report["multi_topic"]
+    lines.append(
+        f"other: recall {_pct(other['other_recall'])}, on-topic sent to other "
+        f"{_pct(other['on_topic_sent_to_other'])}; secondary topic in top 2: "
+        f"{_pct(multi['secondary_in_top2'])} of {multi['n']}"
+    )
     for tag, row in report["by_hard_tag"].items():
         lines.append(
             f"  {tag:<20} n={row['n']:<4} stance {row['stance_accuracy']:.2f}  topic {row['topic_accuracy']:.2f}"

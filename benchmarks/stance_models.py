@@ -1,0 +1,111 @@
+"""Benchmark: TF-IDF + LR vs frozen embeddings + LR vs the fine-tuned embedder + LR.
+
+Usage: python benchmarks/stance_models.py [--holdout data/holdout/holdout.jsonl]
+
+Trains all three side by side in one run, on the split `dvc repro` made
+(data/prepared/), with the params in params.yaml, and scores each on the test
+split and on the held-out set written independently of the fixtures. Prints
+stance and topic macro-F1, stance macro-F1 on hard-tagged lines, and stance
+accuracy per hard tag.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import f1_score
+
+from stancetopic import embedder
+from stancetopic.finetune import finetune
+from stancetopic.fixtures import read_labelled
+from stancetopic.heads import make_head
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def scores(records: list[dict], stance: list[str], topic: list[str]) -> dict[str, float]:
+    gold_s = [r["stance"] for r in records]
+    gold_t = [r["topic"] for r in records]
+    hard = [i for i, r in enumerate(records) if r.get("hard")]
+    row = {
+        "stance F1": f1_score(gold_s, stance, average="macro"),
+        "stance F1 hard": f1_score([gold_s[i] for i in hard], [stance[i] for i in hard], average="macro"),
+        "topic F1": f1_score(gold_t, topic, average="macro"),
+    }
+    for tag in sorted({records[i]["hard"] for i in hard}):
+        rows = [i for i in hard if records[i]["hard"] == tag]
+        row[f"  {tag} (n={len(rows)})"] = float(np.mean([stance[i] == gold_s[i] for i in rows]))
+    return row
+
+
+def fit_predict(train_x, train: list[dict], tests: list, params: dict) -> list[tuple[list[str], list[str]]]:
+    heads = {}
+    for head in ("stance", "topic"):
+        heads[head] = make_head(params["train"][head], params["train"]["seed"]).fit(
+            train_x, [r[head] for r in train]
+        )
+    return [(list(heads["stance"].predict(x)), list(heads["topic"].predict(x))) for x in tests]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--holdout", type=Path, default=ROOT / "data" / "holdout" / "holdout.jsonl")
+    args = parser.parse_args()
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    train = read_labelled([ROOT / "data/prepared/train.jsonl"])
+    evaluations = {"test": read_labelled([ROOT / "data/prepared/test.jsonl"])}
+    if args.holdout.exists():
+        evaluations["holdout"] = read_labelled([args.holdout])
+    texts = [[r["text"] for r in records] for records in evaluations.values()]
+    columns: dict[str, dict[str, dict[str, float]]] = {}
+
+    started = time.perf_counter()
+    tfidf = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True)
+    train_x = tfidf.fit_transform([r["text"] for r in train])
+    predictions = fit_predict(train_x, train, [tfidf.transform(t) for t in texts], params)
+    columns["TF-IDF + LR"] = {
+        n: scores(evaluations[n], *p) for n, p in zip(evaluations, predictions, strict=True)
+    }
+    print(f"TF-IDF + LR: {time.perf_counter() - started:.0f} s")
+
+    started = time.perf_counter()
+    model = embedder.load(params["embed"]["model"])
+    batch = params["embed"]["batch_size"]
+    train_x = embedder.encode(model, [r["text"] for r in train], batch)
+    predictions = fit_predict(train_x, train, [embedder.encode(model, t, batch) for t in texts], params)
+    columns["frozen + LR"] = {
+        n: scores(evaluations[n], *p) for n, p in zip(evaluations, predictions, strict=True)
+    }
+    print(f"frozen MiniLM + LR: {time.perf_counter() - started:.0f} s")
+
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as workdir:
+        finetune(model, train, params["finetune"], Path(workdir))
+    train_x = embedder.encode(model, [r["text"] for r in train], batch)
+    predictions = fit_predict(train_x, train, [embedder.encode(model, t, batch) for t in texts], params)
+    columns["fine-tuned + LR"] = {
+        n: scores(evaluations[n], *p) for n, p in zip(evaluations, predictions, strict=True)
+    }
+    print(f"fine-tuned MiniLM + LR: {time.perf_counter() - started:.0f} s (fine-tuning included)\n")
+
+    names = list(columns)
+    for split in evaluations:
+        print(f"## {split} ({len(evaluations[split])} paragraphs)\n")
+        print("| metric | " + " | ".join(names) + " |")
+        print("|---|" + "---:|" * len(names))
+        for metric in columns[names[0]][split]:
+            cells = " | ".join(f"{columns[n][split].get(metric, float('nan')):.3f}" for n in names)
+            print(f"| {metric} | {cells} |")
+        print()
+
+
+if __name__ == "__main__":
+    main()
