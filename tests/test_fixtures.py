@@ -110,3 +110,11 @@ def test_bundled_fixtures_meet_their_quotas():
     assert sum(1 for r in records if r.get("also")) >= 40
     sentences = Counter(min(r["text"].count(". ") + 1, 6) for r in records)
     assert sentences[1] >= 50 and sentences[5] + sentences[6] >= 30
+
+
+def test_holdout_is_valid_and_disjoint_from_the_fixtures():
+    holdout = read_labelled([ROOT / "data" / "holdout" / "holdout.jsonl"])
+    fixtures = read_labelled(fixture_files(ROOT / "data" / "fixtures"))
+    assert len(holdout) == 200
+    assert not {r["text"] for r in holdout} & {r["text"] for r in fixtures}
+    assert Counter(r["topic"] for r in holdout) == dict.fromkeys(TOPICS, 40)
