@@ -34,7 +34,9 @@ def main() -> int:
         train, calib = split(rest, params["calib_size"] / (1 - params["test_size"]), params["seed"])
     for name, part in (("train", train), ("calib", calib), ("test", test)):
         write_jsonl(OUT / f"{name}.jsonl", part)
-    print(f"prepare: {len(train)} train / {len(calib)} calib / {len(test)} test lines from {len(files)} files")
+    print(
+        f"prepare: {len(train)} train / {len(calib)} calib / {len(test)} test lines from {len(files)} files"
+    )
     return 0
 
 

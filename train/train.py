@@ -38,7 +38,9 @@ def main() -> int:
     calib = read_labelled([Path("data/prepared/calib.jsonl")])
     calib_vectors = np.load("data/embeddings/calib.npy")
     heads = {}
-    confidence, correct = [], []
+    # One threshold per head: stance has two classes and topic five, so a pooled
+    # threshold would flag almost no stance at all.
+    thresholds = dict.fromkeys(("stance", "topic"), params["label"]["uncertain_below"])
     for head, labels in (("stance", STANCES), ("topic", TOPICS)):
         estimator = make_head(train[head], train["seed"])
         estimator.fit(vectors, [r[head] for r in records])
@@ -49,13 +51,10 @@ def main() -> int:
             gold = [r[head] for r in calib]
             estimator = calibrate(estimator, calib_vectors, gold, train["calibration"])
             proba = estimator.predict_proba(calib_vectors)
-            confidence.append(proba.max(axis=1))
-            correct.append(estimator.classes_[proba.argmax(axis=1)] == np.array(gold))
+            correct = estimator.classes_[proba.argmax(axis=1)] == np.array(gold)
+            target = params["label"]["target_accuracy"]
+            thresholds[head] = uncertain_threshold(proba.max(axis=1), correct, target)
         heads[head] = estimator
-    threshold = params["label"]["uncertain_below"]
-    if confidence:
-        target = params["label"]["target_accuracy"]
-        threshold = uncertain_threshold(np.concatenate(confidence), np.concatenate(correct), target)
     manifest = {
         "format": 1,
         # The heads' own (sorted) class order: probability columns follow it.
@@ -69,7 +68,7 @@ def main() -> int:
             "sha256": sha256_folder(EMBEDDER),
         },
         "params": {stage: params[stage] for stage in ("prepare", "embed", "finetune", "train")},
-        "uncertain_below": threshold,
+        "uncertain_below": thresholds,
         "calib_size": len(calib),
         "fixtures_sha256": sha256_folder(params["prepare"]["fixtures"], "*.jsonl"),
         "train_size": len(records),
@@ -77,7 +76,7 @@ def main() -> int:
     }
     embedder_files = sorted(p for p in EMBEDDER.rglob("*") if p.is_file())
     model.save(EMBEDDER.parent, heads, manifest, embedder_files)
-    print(f"train: saved heads for {len(records)} paragraphs to models/ (uncertain below {threshold})")
+    print(f"train: saved heads for {len(records)} paragraphs to models/ (uncertain below {thresholds})")
     return 0
 
 

@@ -22,6 +22,15 @@ EXIT_DATA = 5
 MAX_FILE_BYTES = 20_000_000
 
 
+model_option = click.option(
+    "--model",
+    type=click.Path(path_type=Path),
+    default=Path("models"),
+    show_default=True,
+    help="Model folder (verified against its manifest before loading).",
+)
+
+
 def _fail(message: str, code: int) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
@@ -60,13 +69,7 @@ def main() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Output file. Written to OUT.partial first, renamed when complete.",
 )
-@click.option(
-    "--model",
-    type=click.Path(path_type=Path),
-    default=Path("models"),
-    show_default=True,
-    help="Model folder (verified against its manifest before loading).",
-)
+@model_option
 @click.option(
     "--format",
     "fmt",
@@ -104,7 +107,7 @@ def main() -> None:
 @click.option(
     "--uncertain-below",
     type=click.FloatRange(0, 1),
-    help="Flag a paragraph uncertain when a score is under this  [default: the model's]",
+    help="Flag a paragraph uncertain when either score is under this  [default: the model's, per head]",
 )
 @click.option(
     "--max-file-size",
@@ -154,9 +157,9 @@ def label(
     with tempfile.TemporaryDirectory(prefix="stancetopic-") as scratch:
         folder = Path(scratch) if no_cache else (cache_dir or cache_module.default_dir())
         predictor = _load_predictor(model, batch_size, folder, lazy=True)
-        threshold = uncertain_below
-        if threshold is None:
-            threshold = predictor.heads.manifest.get("uncertain_below", 0.5)
+        threshold = predictor.heads.manifest["uncertain_below"]
+        if uncertain_below is not None:
+            threshold = dict.fromkeys(("stance", "topic"), uncertain_below)
         outcome = labeling.Outcome()
         skip = 0
         if resume and partial.exists():
@@ -230,13 +233,7 @@ def _print_summary(summary: dict, stances: list[str]) -> None:
 
 @main.command()
 @click.argument("labelled", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--model",
-    type=click.Path(path_type=Path),
-    default=Path("models"),
-    show_default=True,
-    help="Model folder (verified against its manifest before loading).",
-)
+@model_option
 @click.option(
     "--out",
     "out_json",

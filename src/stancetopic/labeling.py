@@ -84,9 +84,12 @@ def to_records(
     topic_proba: np.ndarray,
     stances: list[str],
     topics: list[str],
-    uncertain_below: float,
+    uncertain_below: dict[str, float],
 ) -> list[dict]:
-    """Output records (the README's contract) for scored paragraphs."""
+    """Output records (the README's contract) for scored paragraphs.
+
+    `uncertain_below` holds one threshold per head ("stance", "topic").
+    """
     records = []
     for (source, index, unit), sp, tp in zip(items, stance_proba, topic_proba, strict=True):
         s, t = int(sp.argmax()), int(tp.argmax())
@@ -102,7 +105,7 @@ def to_records(
                 "topic": topics[t],
                 "topic_score": round(float(tp[t]), 6),
                 "topic_scores": {topic: round(float(p), 6) for topic, p in zip(topics, tp, strict=True)},
-                "uncertain": bool(sp[s] < uncertain_below or tp[t] < uncertain_below),
+                "uncertain": bool(sp[s] < uncertain_below["stance"] or tp[t] < uncertain_below["topic"]),
             }
         )
     return records
@@ -114,7 +117,7 @@ def label(
     write: Callable[[list[dict]], None],
     outcome: Outcome,
     *,
-    uncertain_below: float,
+    uncertain_below: dict[str, float],
     skip: int = 0,
     progress: Callable[[int], None] = lambda n: None,
     chunk: int = CHUNK,
