@@ -140,6 +140,8 @@ def label(
     paragraph (see the README for the fields). Exit 4 when some file could not
     be read: it is named on stderr and every other file is still labelled.
     """
+    from tqdm import tqdm
+
     from stancetopic import cache as cache_module
     from stancetopic import labeling, output
     from stancetopic.model import ModelError, write_json
@@ -172,23 +174,16 @@ def label(
         show = not quiet and sys.stderr.isatty()
         journal = output.Journal(partial)
         try:
-            if show:
-                from tqdm import tqdm
-
-                total = labeling.count(input_dir, pattern, max_file_size, exclude=own)
-                with tqdm(total=total, initial=skip, unit="para", file=sys.stderr, smoothing=0.1) as bar:
-                    labeling.label(
-                        predictor,
-                        stream,
-                        journal.write,
-                        outcome,
-                        skip=skip,
-                        uncertain_below=threshold,
-                        progress=bar.update,
-                    )
-            else:
+            total = labeling.count(input_dir, pattern, max_file_size, exclude=own) if show else None
+            with tqdm(total=total, initial=skip, unit="para", file=sys.stderr, disable=not show) as bar:
                 labeling.label(
-                    predictor, stream, journal.write, outcome, skip=skip, uncertain_below=threshold
+                    predictor,
+                    stream,
+                    journal.write,
+                    outcome,
+                    skip=skip,
+                    uncertain_below=threshold,
+                    progress=bar.update,
                 )
         except ModelError as exc:  # the embedder is loaded lazily, on the first cache miss
             _fail(f"{exc} (the partial output is kept for --resume)", EXIT_MODEL)
