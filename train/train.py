@@ -15,7 +15,7 @@ import yaml
 from stancetopic import model
 from stancetopic.digest import sha256_folder
 from stancetopic.fixtures import read_labelled
-from stancetopic.heads import calibrate, make_head, uncertain_threshold
+from stancetopic.heads import calibrate, choose_ngram_weight, make_head, stance_features, uncertain_threshold
 from stancetopic.labels import STANCES, TOPICS
 
 EMBEDDER = Path("models/embedder")
@@ -37,20 +37,31 @@ def main() -> int:
     vectors = np.load("data/embeddings/train.npy")
     calib = read_labelled([Path("data/prepared/calib.jsonl")])
     calib_vectors = np.load("data/embeddings/calib.npy")
-    heads = {}
+    heads: dict = {}
+    texts = [r["text"] for r in records]
+    calib_texts = [r["text"] for r in calib]
+    weight, ngrams = choose_ngram_weight(train, records, vectors, calib, calib_vectors)
+    if weight:
+        heads["ngrams"] = ngrams
+    features = {
+        "stance": (stance_features(vectors, texts, ngrams, weight),
+                   stance_features(calib_vectors, calib_texts, ngrams, weight)),
+        "topic": (vectors, calib_vectors),
+    }  # fmt: skip
     # One threshold per head: stance has two classes and topic five, so a pooled
     # threshold would flag almost no stance at all.
     thresholds = dict.fromkeys(("stance", "topic"), params["label"]["uncertain_below"])
     for head, labels in (("stance", STANCES), ("topic", TOPICS)):
+        x, calib_x = features[head]
         estimator = make_head(train[head], train["seed"])
-        estimator.fit(vectors, [r[head] for r in records])
+        estimator.fit(x, [r[head] for r in records])
         if set(estimator.classes_) != set(labels):
             print(f"train: the training split lacks some {head} labels", file=sys.stderr)
             return 1
         if calib and train["calibration"] != "none":
             gold = [r[head] for r in calib]
-            estimator = calibrate(estimator, calib_vectors, gold, train["calibration"])
-            proba = estimator.predict_proba(calib_vectors)
+            estimator = calibrate(estimator, calib_x, gold, train["calibration"])
+            proba = estimator.predict_proba(calib_x)
             correct = estimator.classes_[proba.argmax(axis=1)] == np.array(gold)
             target = params["label"]["target_accuracy"]
             thresholds[head] = uncertain_threshold(proba.max(axis=1), correct, target)
@@ -58,7 +69,8 @@ def main() -> int:
     manifest = {
         "format": 1,
         # The heads' own (sorted) class order: probability columns follow it.
-        "labels": {head: [str(c) for c in est.classes_] for head, est in heads.items()},
+        "labels": {head: [str(c) for c in heads[head].classes_] for head in ("stance", "topic")},
+        "ngram_weight": weight,
         "embedder": {
             "name": EMBEDDER.name,
             "bundled": True,
@@ -74,9 +86,17 @@ def main() -> int:
         "train_size": len(records),
         "versions": {name: version(name) for name in PACKAGES},
     }
+    if weight:
+        # scikit-learn caches id(stop_words), a memory address, on the vectorizer at
+        # every transform; it is only a cache, and dropping it keeps the pickle
+        # byte-identical from run to run.
+        vars(ngrams).pop("_stop_words_id", None)
     embedder_files = sorted(p for p in EMBEDDER.rglob("*") if p.is_file())
     model.save(EMBEDDER.parent, heads, manifest, embedder_files)
-    print(f"train: saved heads for {len(records)} paragraphs to models/ (uncertain below {thresholds})")
+    print(
+        f"train: saved heads for {len(records)} paragraphs to models/ "
+        f"(n-gram weight {weight}, uncertain below {thresholds})"
+    )
     return 0
 
 

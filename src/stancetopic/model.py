@@ -18,6 +18,7 @@ from stancetopic.digest import sha256_file
 
 MANIFEST = "manifest.json"
 HEADS = ("stance", "topic")
+NGRAMS = "ngrams.joblib"
 
 
 class ModelError(RuntimeError):
@@ -87,6 +88,7 @@ class Heads:
     manifest: dict
     stance: Any
     topic: Any
+    ngrams: Any = None  # the stance head's n-gram vectorizer, when it uses one
 
     @property
     def stances(self) -> list[str]:
@@ -96,9 +98,13 @@ class Heads:
     def topics(self) -> list[str]:
         return list(self.manifest["labels"]["topic"])
 
-    def predict_proba(self, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def predict_proba(self, embeddings: np.ndarray, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Stance and topic probabilities, columns in manifest label order."""
-        return self.stance.predict_proba(embeddings), self.topic.predict_proba(embeddings)
+        from stancetopic.heads import stance_features
+
+        weight = self.manifest.get("ngram_weight", 0.0)
+        stance_x = stance_features(embeddings, texts, self.ngrams, weight)
+        return self.stance.predict_proba(stance_x), self.topic.predict_proba(embeddings)
 
 
 def load_heads(folder: Path | str) -> Heads:
@@ -112,6 +118,8 @@ def load_heads(folder: Path | str) -> Heads:
     for name, estimator in heads.items():
         if list(estimator.classes_) != list(manifest["labels"][name]):
             raise ModelError(f"{folder / MANIFEST}: {name} labels differ from the saved head")
+    if NGRAMS in manifest["files"]:
+        heads["ngrams"] = joblib.load(folder / NGRAMS)
     return Heads(manifest=manifest, **heads)
 
 

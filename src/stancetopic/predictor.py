@@ -110,4 +110,4 @@ class Predictor:
 
     def predict_proba(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Stance and topic probabilities for each text."""
-        return self.heads.predict_proba(self.embed(texts))
+        return self.heads.predict_proba(self.embed(texts), texts)
