@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from stancetopic.paragraphs import Segment, is_boilerplate, lines_to_blocks, units
@@ -69,6 +69,7 @@ LINE = st.one_of(
 
 
 @settings(max_examples=300, deadline=None)
+@example(["\xa00", "0", "0 0", "0 0 0 0"], "\n", False)  # a leading no-break space, found by hypothesis
 @given(st.lists(LINE, max_size=25), st.sampled_from(["\n", "\r\n"]), st.booleans())
 def test_units_are_exact_ordered_slices_of_the_source(lines, newline, markdown):
     source = newline.join(lines)

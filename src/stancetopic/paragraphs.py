@@ -159,7 +159,8 @@ def lines_to_blocks(text: str, markdown: bool = False) -> list[list[Segment]]:
     position = 0
     for raw in text.splitlines(keepends=True):
         line = raw.rstrip("\r\n")
-        lead = len(line) - len(line.lstrip(MARKDOWN_MARKERS if markdown else " \t"))
+        bare = (line.lstrip(MARKDOWN_MARKERS) if markdown else line).lstrip()  # NBSP too
+        lead = len(line) - len(bare)
         content = line[lead:].rstrip()
         if content:
             start = position + lead
