@@ -16,6 +16,8 @@ from pathlib import Path
 
 import click
 
+from stancetopic.output import FORMATS
+
 EXIT_MODEL = 3
 EXIT_PARTIAL = 4
 EXIT_DATA = 5
@@ -73,7 +75,7 @@ def main() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["jsonl", "csv", "parquet"]),
+    type=click.Choice(FORMATS),
     help="Output format  [default: from OUT's suffix, else jsonl]",
 )
 @click.option(
@@ -295,10 +297,11 @@ def compare(a: Path, b: Path, fmt: str) -> None:
 
     from stancetopic import compare as comparing
 
-    if comparing.is_report(a) != comparing.is_report(b):
+    reports = comparing.is_report(a)
+    if reports != comparing.is_report(b):
         raise click.UsageError("compare two evaluation reports or two label outputs, not one of each")
     try:
-        if comparing.is_report(a):
+        if reports:
             result = comparing.compare_reports(json.loads(a.read_text()), json.loads(b.read_text()))
         else:
             result = comparing.compare_labels(a, b)
