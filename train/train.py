@@ -81,6 +81,7 @@ def main() -> int:
         },
         "params": {stage: params[stage] for stage in ("prepare", "embed", "finetune", "train")},
         "uncertain_below": thresholds,
+        "backend": params["label"]["backend"],
         "calib_size": len(calib),
         "fixtures_sha256": sha256_folder(params["prepare"]["fixtures"], "*.jsonl"),
         "train_size": len(records),

@@ -5,22 +5,24 @@ imported inside the commands, so `stancetopic --help` starts instantly.
 
 Exit codes: 0 success; 2 bad arguments (click's usage errors, and refusing to
 overwrite); 3 unusable model folder; 4 some inputs were skipped (each named on
-stderr) while every other input was processed; 5 bad labelled data (file:line).
+stderr) while every other input was processed; 5 bad labelled data (file:line);
+6 the Ray engine failed (cluster unreachable, a worker died).
 """
 
 from __future__ import annotations
 
 import sys
-import tempfile
 from pathlib import Path
 
 import click
 
+from stancetopic.onnx_backend import BACKENDS
 from stancetopic.output import FORMATS
 
 EXIT_MODEL = 3
 EXIT_PARTIAL = 4
 EXIT_DATA = 5
+EXIT_ENGINE = 6
 MAX_FILE_BYTES = 20_000_000
 
 
@@ -33,18 +35,30 @@ model_option = click.option(
 )
 
 
+backend_option = click.option(
+    "--backend",
+    type=click.Choice(BACKENDS),
+    help="Embedder runtime: torch, or ONNX Runtime fp32 / int8 (exported next to the model on first use)  "
+    "[default: the model's, from params.yaml label.backend]",
+)
+
+
 def _fail(message: str, code: int) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
 
 
-def _load_predictor(model: Path, batch_size: int, cache_dir: Path | None, lazy: bool = False):
+def _load_predictor(
+    model: Path, backend: str | None, batch_size: int, cache_dir: Path | None, lazy: bool = False
+):
     """The verified model, or exit 3 with the one-line reason."""
     from stancetopic.model import ModelError
     from stancetopic.predictor import Predictor
 
     try:
-        return Predictor.from_folder(model, batch_size=batch_size, cache_dir=cache_dir, lazy=lazy)
+        return Predictor.from_folder(
+            model, backend=backend, batch_size=batch_size, cache_dir=cache_dir, lazy=lazy
+        )
     except ModelError as exc:
         _fail(str(exc), EXIT_MODEL)
 
@@ -105,7 +119,29 @@ def main() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Embedding cache folder  [default: $XDG_CACHE_HOME/stancetopic or ~/.cache/stancetopic]",
 )
-@click.option("--no-cache", is_flag=True, help="Do not read or write the embedding cache.")
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Do not read or write the embedding cache (the Ray engine never uses it).",
+)
+@backend_option
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="local: this process. ray: Ray Data tasks read the files, a pool of workers scores them.",
+)
+@click.option(
+    "--ray-address",
+    metavar="ADDR",
+    help="Ray cluster to join (e.g. ray://head:10001 or auto)  [default: start a local instance]",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Ray scoring workers, each loading the model once  [default: one per CPU of the cluster]",
+)
 @click.option(
     "--uncertain-below",
     type=click.FloatRange(0, 1),
@@ -131,6 +167,10 @@ def label(
     summary_path: Path | None,
     cache_dir: Path | None,
     no_cache: bool,
+    backend: str | None,
+    engine: str,
+    ray_address: str | None,
+    workers: int | None,
     uncertain_below: float | None,
     max_file_size: int,
     quiet: bool,
@@ -151,6 +191,10 @@ def label(
     fmt = fmt or {".csv": "csv", ".parquet": "parquet"}.get(out.suffix.lower(), "jsonl")
     partial = output.partial_path(out)
     _refuse_existing([out, summary_path], overwrite)
+    if engine == "local" and ray_address:
+        raise click.UsageError("--ray-address needs --engine ray")
+    if engine == "ray" and cache_dir:
+        raise click.UsageError("--cache-dir: the Ray engine does not use the embedding cache")
     if partial.exists() and not (resume or overwrite):
         raise click.UsageError(
             f"{partial} holds an unfinished run; pass --resume to continue it or --overwrite to start over"
@@ -158,26 +202,32 @@ def label(
     if partial.exists() and not resume:
         partial.unlink()
 
-    with tempfile.TemporaryDirectory(prefix="stancetopic-") as scratch:
-        folder = Path(scratch) if no_cache else (cache_dir or cache_module.default_dir())
-        predictor = _load_predictor(model, batch_size, folder, lazy=True)
-        threshold = predictor.heads.manifest["uncertain_below"]
-        if uncertain_below is not None:
-            threshold = dict.fromkeys(("stance", "topic"), uncertain_below)
-        outcome = labeling.Outcome()
-        skip = 0
-        if resume and partial.exists():
-            for record in output.recover(partial, labeling.CHUNK):
-                outcome.files.setdefault(record["source"], labeling.FileSummary()).add(record)
-                skip += 1
-        # Our own output may lie inside INPUT_DIR: never read it back as input.
-        own = {p.resolve() for p in (out, partial, summary_path) if p is not None}
-        stream = labeling.paragraphs(input_dir, pattern, max_file_size, outcome, exclude=own)
-        show = not quiet and sys.stderr.isatty()
-        journal = output.Journal(partial)
-        try:
-            total = labeling.count(input_dir, pattern, max_file_size, exclude=own) if show else None
-            with tqdm(total=total, initial=skip, unit="para", file=sys.stderr, disable=not show) as bar:
+    use_cache = engine == "local" and not no_cache
+    predictor = _load_predictor(
+        model,
+        backend,
+        batch_size,
+        (cache_dir or cache_module.default_dir()) if use_cache else None,
+        lazy=True,
+    )
+    threshold = predictor.heads.manifest["uncertain_below"]
+    if uncertain_below is not None:
+        threshold = dict.fromkeys(("stance", "topic"), uncertain_below)
+    outcome = labeling.Outcome()
+    skip = 0
+    if resume and partial.exists():
+        for record in output.recover(partial, labeling.CHUNK):
+            outcome.files.setdefault(record["source"], labeling.FileSummary()).add(record)
+            skip += 1
+    # Our own output may lie inside INPUT_DIR: never read it back as input.
+    own = {p.resolve() for p in (out, partial, summary_path) if p is not None}
+    show = not quiet and sys.stderr.isatty()
+    journal = output.Journal(partial)
+    try:
+        with tqdm(initial=skip, unit="para", file=sys.stderr, disable=not show) as bar:
+            if engine == "local":
+                bar.total = labeling.count(input_dir, pattern, max_file_size, exclude=own) if show else None
+                stream = labeling.paragraphs(input_dir, pattern, max_file_size, outcome, exclude=own)
                 labeling.label(
                     predictor,
                     stream,
@@ -187,13 +237,28 @@ def label(
                     uncertain_below=threshold,
                     progress=bar.update,
                 )
-        except ModelError as exc:  # the embedder is loaded lazily, on the first cache miss
-            _fail(f"{exc} (the partial output is kept for --resume)", EXIT_MODEL)
-        finally:
-            journal.close()
-            if predictor.cache:
-                predictor.cache.close()
-        output.finish(partial, out, fmt, predictor.heads.topics)
+            else:
+                _label_on_ray(
+                    predictor,
+                    input_dir,
+                    pattern,
+                    max_file_size,
+                    journal.write,
+                    outcome,
+                    own,
+                    ray_address=ray_address,
+                    workers=workers,
+                    skip=skip,
+                    uncertain_below=threshold,
+                    bar=bar,
+                )
+    except ModelError as exc:  # the embedder is loaded lazily, on the first cache miss
+        _fail(f"{exc} (the partial output is kept for --resume)", EXIT_MODEL)
+    finally:
+        journal.close()
+        if predictor.cache:
+            predictor.cache.close()
+    output.finish(partial, out, fmt, predictor.heads.topics)
 
     stances = predictor.heads.stances
     summary = {
@@ -212,6 +277,48 @@ def label(
         click.echo(f"error: {input_dir / name}: {reason}", err=True)
     if outcome.problems:
         sys.exit(EXIT_PARTIAL)
+
+
+def _label_on_ray(
+    predictor,
+    input_dir,
+    pattern,
+    max_bytes,
+    write,
+    outcome,
+    own,
+    *,
+    ray_address,
+    workers,
+    skip,
+    uncertain_below,
+    bar,
+) -> None:
+    """The label job on Ray Data; Ray failures exit 6 with the partial output kept for --resume."""
+    from stancetopic import labeling, ray_engine
+
+    files = list(labeling.files(input_dir, pattern, outcome, exclude=own))
+    try:
+        ray_engine.connect(ray_address)
+        import ray
+
+        predictor.prepare()  # an ONNX export is made once, here, not by every worker
+        ray_engine.label(
+            predictor.folder,
+            predictor.backend,
+            predictor.batch_size,
+            files,
+            max_bytes,
+            write,
+            outcome,
+            uncertain_below=uncertain_below,
+            workers=workers or max(1, int(ray.cluster_resources()["CPU"])),
+            skip=skip,
+            progress=bar.update,
+            total=lambda n: setattr(bar, "total", n),
+        )
+    except ray_engine.EngineError as exc:
+        _fail(f"{exc} (the partial output is kept for --resume)", EXIT_ENGINE)
 
 
 def _print_summary(summary: dict, stances: list[str]) -> None:
@@ -244,10 +351,12 @@ def _print_summary(summary: dict, stances: list[str]) -> None:
     help="Write a self-contained HTML report with figures here.",
 )
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
+@backend_option
 @click.option("--overwrite", is_flag=True, help="Replace existing report files.")
 def evaluate(
     labelled: Path,
     model: Path,
+    backend: str | None,
     out_json: Path | None,
     out_html: Path | None,
     batch_size: int,
@@ -264,7 +373,7 @@ def evaluate(
     from stancetopic.report import evaluate_file, summary_table
 
     _refuse_existing([out_json, out_html], overwrite)
-    predictor = _load_predictor(model, batch_size, None)
+    predictor = _load_predictor(model, backend, batch_size, None)
     try:
         report = evaluate_file(predictor, labelled, strict=False)
     except LabelledDataError as exc:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from stancetopic.digest import sha256_folder
+from stancetopic.onnx_backend import OnnxEncoder
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -61,17 +62,23 @@ def identity(name: str) -> str:
     return sha256_folder(folder)
 
 
-def _windows(model: SentenceTransformer, texts: list[str]) -> tuple[list[str], np.ndarray]:
+def _windows(model: SentenceTransformer | OnnxEncoder, texts: list[str]) -> tuple[list[str], np.ndarray]:
     """Split texts longer than the model's limit into token windows.
 
     Returns the window texts and, for each, the index of the text it came from.
     Windows are cut on token offsets, so no text is silently truncated.
     """
     limit = max(8, model.get_max_seq_length() - 2)  # room for [CLS] and [SEP]
-    encoded = model.tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True, truncation=False)
+    if isinstance(model, OnnxEncoder):
+        all_offsets = model.token_offsets(texts)
+    else:
+        encoded = model.tokenizer(
+            texts, add_special_tokens=False, return_offsets_mapping=True, truncation=False
+        )
+        all_offsets = encoded["offset_mapping"]
     pieces: list[str] = []
     owners: list[int] = []
-    for index, (text, offsets) in enumerate(zip(texts, encoded["offset_mapping"], strict=True)):
+    for index, (text, offsets) in enumerate(zip(texts, all_offsets, strict=True)):
         if len(offsets) <= limit:
             pieces.append(text)
             owners.append(index)
@@ -83,7 +90,7 @@ def _windows(model: SentenceTransformer, texts: list[str]) -> tuple[list[str], n
     return pieces, np.asarray(owners, dtype=np.int64)
 
 
-def encode(model: SentenceTransformer, texts: list[str], batch_size: int = 32) -> np.ndarray:
+def encode(model: SentenceTransformer | OnnxEncoder, texts: list[str], batch_size: int = 32) -> np.ndarray:
     """Encode texts to L2-normalised float32 rows, one per text.
 
     A text over the model's sequence limit is encoded window by window and its

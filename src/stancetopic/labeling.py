@@ -49,12 +49,13 @@ class Outcome:
     skipped: list[str] = field(default_factory=list)
 
 
-def paragraphs(
-    root: Path, pattern: str, max_bytes: int, outcome: Outcome, exclude: set[Path] = frozenset()
-) -> Iterator[tuple[str, int, Segment]]:
-    """(source, index, unit) for every labelled paragraph under root, in order.
+def files(
+    root: Path, pattern: str, outcome: Outcome, exclude: set[Path] = frozenset()
+) -> Iterator[tuple[Path, str]]:
+    """(path, relative name) of every supported file under root, in order.
 
-    Files in `exclude` (the run's own output) are passed over silently.
+    Unsupported files are noted in `outcome.skipped`; files in `exclude` (the
+    run's own output) are passed over silently.
     """
     for path, relative in discover(root, pattern):
         if path.resolve() in exclude:
@@ -62,14 +63,31 @@ def paragraphs(
         if path.suffix.lower() not in SUPPORTED:
             outcome.skipped.append(relative)
             continue
-        try:
-            article = read_article(path, max_bytes)
-        except ReadError as exc:
-            outcome.problems.append((relative, str(exc)))
+        yield path, relative
+
+
+def read_units(
+    path: Path, relative: str, max_bytes: int
+) -> tuple[list[Segment] | None, list[tuple[str, str]]]:
+    """One file's paragraph units (None when unreadable) and its problems as (where, reason)."""
+    try:
+        article = read_article(path, max_bytes)
+    except ReadError as exc:
+        return None, [(relative, str(exc))]
+    return article.units, [(f"{relative}:{where}", reason) for where, reason in article.problems]
+
+
+def paragraphs(
+    root: Path, pattern: str, max_bytes: int, outcome: Outcome, exclude: set[Path] = frozenset()
+) -> Iterator[tuple[str, int, Segment]]:
+    """(source, index, unit) for every labelled paragraph under root, in order."""
+    for path, relative in files(root, pattern, outcome, exclude):
+        units, problems = read_units(path, relative, max_bytes)
+        outcome.problems += problems
+        if units is None:
             continue
-        outcome.problems += [(f"{relative}:{where}", reason) for where, reason in article.problems]
         outcome.files.setdefault(relative, FileSummary())
-        for index, unit in enumerate(article.units):
+        for index, unit in enumerate(units):
             yield relative, index, unit
 
 

@@ -6,12 +6,14 @@ same in the CLI as in the DVC evaluate stage.
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from stancetopic import embedder as emb
+from stancetopic import onnx_backend
 from stancetopic.cache import EmbeddingCache, text_key
 from stancetopic.model import Heads, ModelError, check_dimension, load_heads
 
@@ -30,7 +32,8 @@ class Predictor:
 
     The embedder is loaded on first use: a run whose paragraphs are all in the
     embedding cache never imports torch, which is what makes relabelling after
-    retraining the heads fast.
+    retraining the heads fast. `backend` picks torch or an ONNX Runtime export
+    (see `onnx_backend`); `threads` caps an ONNX session's threads.
     """
 
     def __init__(
@@ -39,15 +42,21 @@ class Predictor:
         source: str,
         folder: Path,
         *,
+        backend: str = "torch",
         batch_size: int = 32,
         model: SentenceTransformer | None = None,
         cache: EmbeddingCache | None = None,
+        threads: int | None = None,
     ) -> None:
+        if backend not in onnx_backend.BACKENDS:
+            raise ModelError(f"unknown backend {backend!r}; choose one of {', '.join(onnx_backend.BACKENDS)}")
         self.heads = heads
         self.source = source
         self.folder = folder
+        self.backend = backend
         self.batch_size = batch_size
         self.cache = cache
+        self.threads = threads
         self._model = model
         if model is not None:
             check_dimension(heads.manifest, model.get_embedding_dimension(), folder)
@@ -57,32 +66,69 @@ class Predictor:
         cls,
         folder: Path | str,
         *,
+        backend: str | None = None,
         batch_size: int = 32,
         model: SentenceTransformer | None = None,
         cache_dir: Path | None = None,
         lazy: bool = False,
+        threads: int | None = None,
     ) -> Predictor:
         """Verified heads plus their embedder (given, loaded now, or when `lazy` on first use).
 
-        With `cache_dir`, embeddings are cached there under the embedder's digest.
+        `backend` defaults to the one the model was trained to use (its
+        manifest's, from params.yaml `label.backend`), else torch. With
+        `cache_dir`, embeddings are cached there under the embedder's identity.
         """
         folder = Path(folder)
         heads = load_heads(folder)
         source = embedder_source(heads.manifest, folder)
-        cache = None
+        backend = backend or heads.manifest.get("backend", "torch")
+        predictor = cls(
+            heads, source, folder, backend=backend, batch_size=batch_size, model=model, threads=threads
+        )
         if cache_dir is not None:
-            cache = EmbeddingCache(cache_dir, emb.identity(source), heads.manifest["embedder"]["dimension"])
-        predictor = cls(heads, source, folder, batch_size=batch_size, model=model, cache=cache)
+            dimension = heads.manifest["embedder"]["dimension"]
+            predictor.cache = EmbeddingCache(cache_dir, predictor.cache_identity, dimension)
         if not lazy:
             _ = predictor.model
         return predictor
 
+    @cached_property
+    def identity(self) -> str:
+        """The embedder's digest (its folder's SHA-256)."""
+        return emb.identity(self.source)
+
     @property
-    def model(self) -> SentenceTransformer:
+    def cache_identity(self) -> str:
+        """Cache key prefix: backends give slightly different vectors, so they never share rows."""
+        return self.identity if self.backend == "torch" else f"{self.identity}/{self.backend}"
+
+    def prepare(self) -> None:
+        """Make and check an ONNX export now (Ray does this once, before its workers start)."""
+        if self.backend != "torch":
+            _ = self.model
+
+    def _export(self) -> Path:
+        target = onnx_backend.export_dir(self.folder, self.backend)
+        try:
+            return onnx_backend.ensure_export(self.source, self.identity, target, self.backend)
+        except PermissionError as exc:
+            raise ModelError(f"{target}: cannot write the {self.backend} export here ({exc})") from exc
+
+    @property
+    def model(self) -> SentenceTransformer | onnx_backend.OnnxEncoder:
         """The embedder, loaded (and its dimension checked) on first use."""
         if self._model is None:
             try:
-                model = emb.load(self.source)
+                if self.backend == "torch":
+                    model = emb.load(self.source)
+                else:
+                    folder = self._export()
+                    model = onnx_backend.OnnxEncoder(folder, self.threads)
+            except ImportError as exc:
+                raise ModelError(
+                    f"backend {self.backend} needs ONNX Runtime: pip install 'stancetopic[onnx]' ({exc.name})"
+                ) from exc
             except OSError as exc:
                 raise ModelError(str(exc)) from exc
             check_dimension(self.heads.manifest, model.get_embedding_dimension(), self.folder)

@@ -1,0 +1,209 @@
+"""ONNX Runtime encoders, fp32 and int8, exported locally from a sentence-transformers model.
+
+Why: on a CPU, ONNX Runtime with dynamically quantised int8 weights (VNNI
+instructions where the CPU has them) embeds markedly faster than torch, and a
+run that finds its export already made never imports torch at all.
+
+The whole sentence-transformers pipeline (transformer, pooling, any dense or
+normalise module) is traced into one graph, so the ONNX model returns the same
+sentence embedding as `SentenceTransformer.encode`. Exports are cached next to
+the model in `<model folder>/onnx/<backend>/` with an `export.json` that holds
+the embedder's identity and the SHA-256 of `model.onnx`; a stale or altered
+export is made again. Nothing is fetched from a hub.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from stancetopic.digest import sha256_file
+
+BACKENDS = ("torch", "onnx", "onnx-int8")
+ONNX_FILE = "model.onnx"
+INFO_FILE = "export.json"
+TOKENIZER_FILE = "tokenizer.json"
+OPSET = 17
+
+
+def export_dir(model_folder: Path, backend: str) -> Path:
+    """Where a model folder keeps its export for `backend`."""
+    return Path(model_folder) / "onnx" / backend
+
+
+def _read_info(folder: Path) -> dict | None:
+    try:
+        return json.loads((folder / INFO_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def is_current(folder: Path, identity: str, backend: str) -> bool:
+    """True when `folder` holds an intact export of this embedder for this backend."""
+    info = _read_info(folder)
+    return (
+        info is not None
+        and info.get("embedder") == identity
+        and info.get("backend") == backend
+        and (folder / ONNX_FILE).is_file()
+        and (folder / TOKENIZER_FILE).is_file()
+        and sha256_file(folder / ONNX_FILE) == info.get("sha256")
+    )
+
+
+def ensure_export(source: str, identity: str, folder: Path, backend: str) -> Path:
+    """Return `folder` holding a verified export of `source`, exporting it first if needed.
+
+    The export is built in a temporary sibling folder and moved into place, so
+    an interrupted export never leaves a half-written model behind.
+    """
+    if backend not in BACKENDS[1:]:
+        raise ValueError(f"not an ONNX backend: {backend!r}")
+    if is_current(folder, identity, backend):
+        return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{backend}-", dir=folder.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    scratch.chmod(0o777 & ~umask)  # mkdtemp makes it private; the export is for every user of the model
+    try:
+        info = _export(source, scratch, quantize=backend == "onnx-int8")
+        info.update(embedder=identity, backend=backend, sha256=sha256_file(scratch / ONNX_FILE))
+        (scratch / INFO_FILE).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(scratch, folder)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return folder
+
+
+def _export(source: str, dest: Path, quantize: bool) -> dict:
+    """Trace the sentence-transformers model to `dest/model.onnx` (int8 when `quantize`)."""
+    import torch
+
+    from stancetopic import embedder
+
+    model = embedder.load(source)
+    model.tokenizer.backend_tokenizer.save(str(dest / TOKENIZER_FILE))  # the fast tokenizer, as loaded
+    sample = model.tokenizer(["a sample sentence", "another"], padding=True, return_tensors="pt")
+    names = [name for name in ("input_ids", "attention_mask", "token_type_ids") if name in sample]
+
+    class Pipeline(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+            return self.model(dict(zip(names, inputs, strict=True)))["sentence_embedding"]
+
+    fp32 = dest / ("fp32.onnx" if quantize else ONNX_FILE)
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
+        torch.onnx.export(
+            Pipeline().eval(),
+            tuple(sample[name] for name in names),
+            str(fp32),
+            input_names=names,
+            output_names=["sentence_embedding"],
+            dynamic_axes={
+                **{n: {0: "batch", 1: "tokens"} for n in names},
+                "sentence_embedding": {0: "batch"},
+            },
+            opset_version=OPSET,
+            dynamo=False,
+        )
+    if quantize:
+        import logging
+
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        logging.disable(logging.WARNING)  # its advice to pre-process is for static quantisation
+        try:
+            quantize_dynamic(str(fp32), str(dest / ONNX_FILE), weight_type=QuantType.QInt8, per_channel=True)
+        finally:
+            logging.disable(logging.NOTSET)
+        fp32.unlink()
+    return {
+        "source": source,
+        "inputs": names,
+        "max_seq_length": model.get_max_seq_length(),
+        "dimension": model.get_embedding_dimension(),
+        "normalised": any(type(m).__name__ == "Normalize" for m in model),
+    }
+
+
+class OnnxEncoder:
+    """An exported embedder on ONNX Runtime.
+
+    Offers the part of `SentenceTransformer`'s interface that `embedder.encode`
+    uses, so token windows and pooling of long texts work the same on every
+    backend. Texts are batched only with texts of the same token length: no
+    padding, so no wasted work, and int8 activation ranges see real tokens only.
+    """
+
+    def __init__(self, folder: Path, threads: int | None = None) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.info = json.loads((folder / INFO_FILE).read_text())
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(
+            str(folder / ONNX_FILE), options, providers=["CPUExecutionProvider"]
+        )
+        self._tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(max_length=self.info["max_seq_length"])
+
+    def get_max_seq_length(self) -> int:
+        return self.info["max_seq_length"]
+
+    def get_embedding_dimension(self) -> int:
+        return self.info["dimension"]
+
+    def token_offsets(self, texts: list[str]) -> list[list[tuple[int, int]]]:
+        """Character offsets of each text's tokens, without special tokens or truncation."""
+        self._tokenizer.no_truncation()
+        try:
+            return [e.offsets for e in self._tokenizer.encode_batch(texts, add_special_tokens=False)]
+        finally:
+            self._tokenizer.enable_truncation(max_length=self.info["max_seq_length"])
+
+    def encode(
+        self, texts: list[str], batch_size: int = 32, normalize_embeddings: bool = True, **_
+    ) -> np.ndarray:
+        """Sentence embeddings, one float32 row per text, in input order."""
+        encodings = self._tokenizer.encode_batch(texts)
+        lengths = np.array([len(e.ids) for e in encodings])
+        out = np.zeros((len(texts), self.get_embedding_dimension()), dtype=np.float32)
+        order = np.argsort(lengths, kind="stable")
+        start = 0
+        while start < len(order):
+            stop = start + 1
+            while (
+                stop < len(order)
+                and stop - start < batch_size
+                and lengths[order[stop]] == lengths[order[start]]
+            ):
+                stop += 1
+            rows = order[start:stop]
+            feed = {
+                "input_ids": np.array([encodings[i].ids for i in rows], dtype=np.int64),
+                "attention_mask": np.array([encodings[i].attention_mask for i in rows], dtype=np.int64),
+                "token_type_ids": np.array([encodings[i].type_ids for i in rows], dtype=np.int64),
+            }
+            (vectors,) = self.session.run(None, {name: feed[name] for name in self.info["inputs"]})
+            out[rows] = vectors
+            start = stop
+        if normalize_embeddings and not self.info["normalised"]:
+            out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+        return out
