@@ -74,6 +74,12 @@ def trained_repo(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
+def model(trained_repo) -> Path:
+    """The trained model folder (read only: use `model_copy` to tamper)."""
+    return trained_repo / "models"
+
+
+@pytest.fixture
 def model_copy(trained_repo, tmp_path) -> Path:
     """A private copy of the trained model folder, safe to tamper with."""
     return Path(shutil.copytree(trained_repo / "models", tmp_path / "models"))

@@ -11,62 +11,16 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from stancetopic.cli import main
+from tests.helpers import label, many_paragraphs, read, write_corpus
 
 FIELDS = ["source", "paragraph", "start", "end", "text", "stance", "stance_score", "topic",
           "topic_score", "topic_scores", "uncertain"]  # fmt: skip
 
-ARTICLE = """KYIV, March 3 (Reuters) - The defence ministry confirmed on Monday that it had signed a
-contract for 40 reconnaissance drones, officials said.
-
-IANS
-
-Read Next
-
-Court quashes conviction of former mayor
-The appeals court ruled on Tuesday that the evidence had been unlawfully obtained.
-
-Officials dismissed reports that the trade talks had collapsed, saying negotiators would meet again.
-"""
-
-
-def label(*args: object, input: str | None = None):
-    result = CliRunner().invoke(main, ["label", *map(str, args)], input=input, catch_exceptions=False)
-    return result
-
-
-def read(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines()]
-
 
 @pytest.fixture
 def corpus(tmp_path) -> Path:
-    folder = tmp_path / "in"
-    (folder / "sub").mkdir(parents=True)
-    (folder / "a.txt").write_text(ARTICLE)
-    (folder / "b.md").write_text("# Inflation eases to 3 percent in October\n\nThe statistics office "
-                                 "said prices rose 3.0 percent.\n\nShare this\n")  # fmt: skip
-    (folder / "sub" / "c.html").write_text(
-        "<html><head><script>var x=1;</script></head><body><nav>Home | World</nav><article>"
-        "<h1>Migrants arrive on Lampedusa after calm seas</h1><p>More than 500 people landed over the "
-        "weekend, the interior ministry said.</p><p>The mayor denied that the reception centre was "
-        "full &amp; said beds were free.</p></article><footer>Powered By Example</footer></body></html>"
-    )
-    (folder / "sub" / "d.jsonl").write_text(
-        json.dumps({"title": "Supreme court upholds sentence of ex-minister",
-                    "text": "Judges dismissed the appeal on Friday.\n\nThe minister had denied the charges."})
-        + "\n"
-    )  # fmt: skip
-    (folder / "e.json").write_text(json.dumps([{"text": "Heavy rain will continue across the south "
-                                                "until Sunday, the weather service said."}]))  # fmt: skip
-    return folder
-
-
-@pytest.fixture
-def model(trained_repo) -> Path:
-    return trained_repo / "models"
+    return write_corpus(tmp_path / "in")
 
 
 def test_every_format_is_labelled_in_sorted_order(corpus, model, tmp_path):
@@ -205,19 +159,9 @@ def test_help_imports_no_heavy_library():
     assert result.stdout.strip() == "[]"
 
 
-def _many_paragraphs(folder: Path, files: int = 12, per_file: int = 120) -> None:
-    folder.mkdir()
-    for f in range(files):
-        body = "\n\n".join(
-            f"Officials in district {f} said on day {p} that {p * 7 + f} new homes had been approved."
-            for p in range(per_file)
-        )
-        (folder / f"article-{f:02d}.txt").write_text(body)
-
-
 def test_resume_after_sigkill_equals_an_uninterrupted_run(model, tmp_path):
     corpus = tmp_path / "many"
-    _many_paragraphs(corpus)
+    many_paragraphs(corpus)
     reference = tmp_path / "reference.jsonl"
     assert label(corpus, "-o", reference, "--model", model, "--no-cache").exit_code == 0
 

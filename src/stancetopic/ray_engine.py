@@ -47,7 +47,10 @@ def connect(address: str | None) -> None:
 
     if ray.is_initialized():
         return
-    options = {"logging_level": logging.WARNING, "log_to_driver": False, "include_dashboard": False}
+    # Ray's start-up notes and C++ warnings would bury our own output; real
+    # failures still reach us as exceptions. A user's own settings win.
+    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
+    options = {"logging_level": logging.ERROR, "log_to_driver": False, "include_dashboard": False}
     try:
         if address:
             ray.init(address=address, **options)
@@ -144,7 +147,7 @@ def label(
     import ray
     import ray.data
 
-    logging.getLogger("ray.data").setLevel(logging.WARNING)  # its INFO lines would bury our own output
+    logging.getLogger("ray.data").setLevel(logging.ERROR)  # its INFO lines would bury our own output
     warnings.filterwarnings("ignore", category=UserWarning, module="ray.data")  # pool size advice
     context = ray.data.DataContext.get_current()
     context.execution_options.preserve_order = True
