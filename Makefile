@@ -12,7 +12,7 @@ install: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || python3 -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[onnx,ray,dev]'
 	touch $(STAMP)
 
 demo: install
@@ -28,6 +28,7 @@ test: install
 
 bench: install
 	$(BIN)/python benchmarks/label_speed.py
+	$(BIN)/python benchmarks/engines.py
 
 clean:
 	rm -rf out .pytest_cache .ruff_cache .hypothesis
