@@ -25,7 +25,7 @@ from sklearn.metrics import f1_score
 from stancetopic import embedder
 from stancetopic.finetune import finetune
 from stancetopic.fixtures import read_labelled
-from stancetopic.heads import choose_ngram_weight, make_head, stance_features
+from stancetopic.heads import choose_ngram_weight, features, make_head, make_ngrams
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -100,13 +100,14 @@ def main() -> None:
     # weight chosen on the calib slice; the topic head stays the one above.
     calib = read_labelled([ROOT / "data/prepared/calib.jsonl"])
     calib_x = embedder.encode(model, [r["text"] for r in calib], batch)
-    weight, ngrams = choose_ngram_weight(params["train"], train, train_x, calib, calib_x)
-    x = stance_features(train_x, [r["text"] for r in train], ngrams, weight)
+    ngrams = make_ngrams().fit([r["text"] for r in train])
+    weight = choose_ngram_weight("stance", params["train"], ngrams, train, train_x, calib, calib_x)
+    x = features(train_x, [r["text"] for r in train], ngrams, weight)
     head = make_head(params["train"]["stance"], params["train"]["seed"]).fit(x, [r["stance"] for r in train])
     column = {}
     for (name, records), (_, topic) in zip(evaluations.items(), predictions, strict=True):
         vectors = embedder.encode(model, [r["text"] for r in records], batch)
-        stance = list(head.predict(stance_features(vectors, [r["text"] for r in records], ngrams, weight)))
+        stance = list(head.predict(features(vectors, [r["text"] for r in records], ngrams, weight)))
         column[name] = scores(records, stance, topic)
     columns[f"fine-tuned + n-grams (w={weight:g}) + LR"] = column
 

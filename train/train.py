@@ -15,7 +15,14 @@ import yaml
 from stancetopic import model
 from stancetopic.digest import sha256_folder
 from stancetopic.fixtures import read_labelled
-from stancetopic.heads import calibrate, choose_ngram_weight, make_head, stance_features, uncertain_threshold
+from stancetopic.heads import (
+    calibrate,
+    choose_ngram_weight,
+    features,
+    make_head,
+    make_ngrams,
+    uncertain_threshold,
+)
 from stancetopic.labels import STANCES, TOPICS
 
 EMBEDDER = Path("models/embedder")
@@ -40,21 +47,24 @@ def main() -> int:
     heads: dict = {}
     texts = [r["text"] for r in records]
     calib_texts = [r["text"] for r in calib]
-    weight, ngrams = choose_ngram_weight(train, records, vectors, calib, calib_vectors)
-    if weight:
+    ngrams = make_ngrams().fit(texts)
+    weights = {
+        head: choose_ngram_weight(head, train, ngrams, records, vectors, calib, calib_vectors)
+        for head in ("stance", "topic")
+    }
+    if any(weights.values()):
         heads["ngrams"] = ngrams
-    features = {
-        "stance": (stance_features(vectors, texts, ngrams, weight),
-                   stance_features(calib_vectors, calib_texts, ngrams, weight)),
-        "topic": (vectors, calib_vectors),
-    }  # fmt: skip
+    x = {
+        head: (features(vectors, texts, ngrams, w), features(calib_vectors, calib_texts, ngrams, w))
+        for head, w in weights.items()
+    }
     # One threshold per head: stance has two classes and topic five, so a pooled
     # threshold would flag almost no stance at all.
     thresholds = dict.fromkeys(("stance", "topic"), params["label"]["uncertain_below"])
     for head, labels in (("stance", STANCES), ("topic", TOPICS)):
-        x, calib_x = features[head]
+        train_x, calib_x = x[head]
         estimator = make_head(train[head], train["seed"])
-        estimator.fit(x, [r[head] for r in records])
+        estimator.fit(train_x, [r[head] for r in records])
         if set(estimator.classes_) != set(labels):
             print(f"train: the training split lacks some {head} labels", file=sys.stderr)
             return 1
@@ -67,10 +77,10 @@ def main() -> int:
             thresholds[head] = uncertain_threshold(proba.max(axis=1), correct, target)
         heads[head] = estimator
     manifest = {
-        "format": 1,
+        "format": model.FORMAT,
         # The heads' own (sorted) class order: probability columns follow it.
         "labels": {head: [str(c) for c in heads[head].classes_] for head in ("stance", "topic")},
-        "ngram_weight": weight,
+        "ngram_weights": weights,
         "embedder": {
             "name": EMBEDDER.name,
             "bundled": True,
@@ -87,7 +97,7 @@ def main() -> int:
         "train_size": len(records),
         "versions": {name: version(name) for name in PACKAGES},
     }
-    if weight:
+    if "ngrams" in heads:
         # scikit-learn caches id(stop_words), a memory address, on the vectorizer at
         # every transform; it is only a cache, and dropping it keeps the pickle
         # byte-identical from run to run.
@@ -96,7 +106,7 @@ def main() -> int:
     model.save(EMBEDDER.parent, heads, manifest, embedder_files)
     print(
         f"train: saved heads for {len(records)} paragraphs to models/ "
-        f"(n-gram weight {weight}, uncertain below {thresholds})"
+        f"(n-gram weights {weights}, uncertain below {thresholds})"
     )
     return 0
 

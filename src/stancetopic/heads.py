@@ -30,45 +30,54 @@ def make_head(params: dict, seed: int) -> LogisticRegression:
 
 
 def make_ngrams() -> TfidfVectorizer:
-    """Word 1-2-gram TF-IDF for the stance head.
+    """Word 1-2-gram TF-IDF, fitted on the training texts and shared by both heads.
 
     Denial is carried by a small vocabulary ("quashed", "rejected", "did not
-    deny") that n-grams see directly and a sentence embedding blurs; the
-    embedding brings the rest of the meaning.
+    deny") and topics by domain words ("tariff", "asylum", "frigate") that
+    n-grams see directly and a sentence embedding blurs; the embedding brings
+    the rest of the meaning.
     """
     return TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
 
 
-def stance_features(
+def features(
     vectors: np.ndarray, texts: list[str], ngrams: TfidfVectorizer | None, weight: float
 ) -> np.ndarray | sparse.csr_matrix:
-    """The stance head's input: the embedding, plus weighted n-grams when enabled."""
+    """A head's input: the embedding, plus weighted n-grams when its weight is not 0."""
     if ngrams is None or weight == 0:
         return vectors
     return sparse.hstack([sparse.csr_matrix(vectors), weight * ngrams.transform(texts)]).tocsr()
 
 
 def choose_ngram_weight(
-    train: dict, records: list[dict], vectors: np.ndarray, calib: list[dict], calib_vectors: np.ndarray
-) -> tuple[float, TfidfVectorizer]:
-    """Pick the stance head's n-gram weight on the calib slice (never the test split).
+    head: str,
+    train: dict,
+    ngrams: TfidfVectorizer,
+    records: list[dict],
+    vectors: np.ndarray,
+    calib: list[dict],
+    calib_vectors: np.ndarray,
+) -> float:
+    """Pick a head's n-gram weight on the calib slice (never the test split).
 
-    Each candidate in `train.stance.ngram_weights` is fitted on train and scored
-    (stance macro-F1) on calib; ties go to the smaller weight.
+    Each candidate in `train.<head>.ngram_weights` is fitted on train and scored
+    (the head's macro-F1) on calib; ties go to the smaller weight.
     """
-    ngrams = make_ngrams().fit([r["text"] for r in records])
+    candidates = train[head].get("ngram_weights", [0.0])
     if not calib:
-        return float(train["stance"]["ngram_weights"][0]), ngrams  # nothing to choose on
-    gold = [r["stance"] for r in calib]
+        return float(candidates[0])  # nothing to choose on
+    texts, calib_texts = [r["text"] for r in records], [r["text"] for r in calib]
+    gold = [r[head] for r in calib]
     best, best_score = 0.0, -1.0
-    for weight in train["stance"]["ngram_weights"]:
-        x = stance_features(vectors, [r["text"] for r in records], ngrams, weight)
-        head = make_head(train["stance"], train["seed"]).fit(x, [r["stance"] for r in records])
-        predicted = head.predict(stance_features(calib_vectors, [r["text"] for r in calib], ngrams, weight))
+    for weight in candidates:
+        estimator = make_head(train[head], train["seed"]).fit(
+            features(vectors, texts, ngrams, weight), [r[head] for r in records]
+        )
+        predicted = estimator.predict(features(calib_vectors, calib_texts, ngrams, weight))
         score = f1_score(gold, predicted, average="macro")
         if score > best_score + 1e-9:
             best, best_score = float(weight), score
-    return best, ngrams
+    return best
 
 
 def calibrate(

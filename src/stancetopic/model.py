@@ -17,6 +17,7 @@ import numpy as np
 from stancetopic.digest import sha256_file
 
 MANIFEST = "manifest.json"
+FORMAT = 2  # 2: n-gram weights per head ("ngram_weights")
 HEADS = ("stance", "topic")
 NGRAMS = "ngrams.joblib"
 
@@ -62,6 +63,10 @@ def read_manifest(folder: Path) -> dict:
         raise ModelError(f"{path}: unreadable manifest ({exc})") from exc
     if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
         raise ModelError(f"{path}: manifest has no 'files' table")
+    if manifest.get("format") != FORMAT:
+        raise ModelError(
+            f"{path}: model format {manifest.get('format')} is not {FORMAT}; retrain it with `dvc repro`"
+        )
     return manifest
 
 
@@ -88,7 +93,7 @@ class Heads:
     manifest: dict
     stance: Any
     topic: Any
-    ngrams: Any = None  # the stance head's n-gram vectorizer, when it uses one
+    ngrams: Any = None  # the heads' n-gram vectorizer, when either uses one
 
     @property
     def stances(self) -> list[str]:
@@ -100,11 +105,15 @@ class Heads:
 
     def predict_proba(self, embeddings: np.ndarray, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Stance and topic probabilities, columns in manifest label order."""
-        from stancetopic.heads import stance_features
+        from stancetopic.heads import features
 
-        weight = self.manifest.get("ngram_weight", 0.0)
-        stance_x = stance_features(embeddings, texts, self.ngrams, weight)
-        return self.stance.predict_proba(stance_x), self.topic.predict_proba(embeddings)
+        weights = self.manifest.get("ngram_weights", {})
+        return tuple(
+            getattr(self, head).predict_proba(
+                features(embeddings, texts, self.ngrams, weights.get(head, 0.0))
+            )
+            for head in HEADS
+        )
 
 
 def load_heads(folder: Path | str) -> Heads:
