@@ -52,8 +52,7 @@ def main() -> int:
         head: choose_ngram_weight(head, train, ngrams, records, vectors, calib, calib_vectors)
         for head in ("stance", "topic")
     }
-    if any(weights.values()):
-        heads["ngrams"] = ngrams
+    heads["ngrams"] = ngrams  # saved even when both weights are 0: it is a declared DVC output
     x = {
         head: (features(vectors, texts, ngrams, w), features(calib_vectors, calib_texts, ngrams, w))
         for head, w in weights.items()
@@ -97,11 +96,10 @@ def main() -> int:
         "train_size": len(records),
         "versions": {name: version(name) for name in PACKAGES},
     }
-    if "ngrams" in heads:
-        # scikit-learn caches id(stop_words), a memory address, on the vectorizer at
-        # every transform; it is only a cache, and dropping it keeps the pickle
-        # byte-identical from run to run.
-        vars(ngrams).pop("_stop_words_id", None)
+    # scikit-learn caches id(stop_words), a memory address, on the vectorizer at
+    # every transform; it is only a cache, and dropping it keeps the pickle
+    # byte-identical from run to run.
+    vars(ngrams).pop("_stop_words_id", None)
     embedder_files = sorted(p for p in EMBEDDER.rglob("*") if p.is_file())
     model.save(EMBEDDER.parent, heads, manifest, embedder_files)
     print(
