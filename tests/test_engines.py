@@ -99,8 +99,13 @@ def test_ray_engine_gives_the_local_engines_records(model, tmp_path, ray_address
     (corpus / "broken.jsonl").write_text('{"text": "Officials confirmed the deal."}\n{not json\n')
     (corpus / "photo.png").write_bytes(b"\x89PNG")
     local, on_ray = tmp_path / "local.jsonl", tmp_path / "ray.csv"
-    expected = label(corpus, "-o", local, "--model", model, "--no-cache", "--format", "csv", "-q")
-    result = label(corpus, "-o", on_ray, "--model", model, "--engine", "ray", "--ray-address", ray_address, "-q")
+    # Ray's workers here run 1 thread each (2 CPUs, 2 workers); thread count moves float rounding.
+    expected = label(
+        corpus, "-o", local, "--model", model, "--no-cache", "--threads", "1", "--format", "csv", "-q"
+    )
+    result = label(
+        corpus, "-o", on_ray, "--model", model, "--engine", "ray", "--ray-address", ray_address, "-q"
+    )
     assert expected.exit_code == result.exit_code == 4  # broken.jsonl line 2, named, the rest labelled
     assert result.stderr == expected.stderr
     assert on_ray.read_bytes() == local.read_bytes()
@@ -109,7 +114,9 @@ def test_ray_engine_gives_the_local_engines_records(model, tmp_path, ray_address
 def test_ray_engine_resumes_on_whole_chunks(model, tmp_path, ray_address):
     corpus = many_paragraphs(tmp_path / "many", files=6, per_file=120)  # 720 paragraphs: two chunks
     reference = tmp_path / "reference.jsonl"
-    assert label(corpus, "-o", reference, "--model", model, "--no-cache", "-q").exit_code == 0
+    assert (
+        label(corpus, "-o", reference, "--model", model, "--no-cache", "--threads", "1", "-q").exit_code == 0
+    )
     out = tmp_path / "out.jsonl"
     lines = reference.read_text().splitlines(keepends=True)
     (tmp_path / "out.jsonl.partial").write_text("".join(lines[:600]))  # cut back to 512 on resume
@@ -124,8 +131,10 @@ def test_ray_engine_with_onnx_int8_matches_local(model_copy, tmp_path, ray_addre
     shutil.copy(corpus / "a.txt", corpus / "a-copy.txt")
     local, on_ray = tmp_path / "local.jsonl", tmp_path / "ray.jsonl"
     common = ("--model", model_copy, "--backend", "onnx-int8", "-q")
-    assert label(corpus, "-o", local, "--no-cache", *common).exit_code == 0
-    assert label(corpus, "-o", on_ray, "--engine", "ray", "--ray-address", ray_address, *common).exit_code == 0
+    assert label(corpus, "-o", local, "--no-cache", "--threads", "1", *common).exit_code == 0
+    assert (
+        label(corpus, "-o", on_ray, "--engine", "ray", "--ray-address", ray_address, *common).exit_code == 0
+    )
     assert on_ray.read_bytes() == local.read_bytes()
 
 

@@ -49,7 +49,12 @@ def _fail(message: str, code: int) -> None:
 
 
 def _load_predictor(
-    model: Path, backend: str | None, batch_size: int, cache_dir: Path | None, lazy: bool = False
+    model: Path,
+    backend: str | None,
+    batch_size: int,
+    cache_dir: Path | None,
+    lazy: bool = False,
+    threads: int | None = None,
 ):
     """The verified model, or exit 3 with the one-line reason."""
     from stancetopic.model import ModelError
@@ -57,7 +62,7 @@ def _load_predictor(
 
     try:
         return Predictor.from_folder(
-            model, backend=backend, batch_size=batch_size, cache_dir=cache_dir, lazy=lazy
+            model, backend=backend, batch_size=batch_size, cache_dir=cache_dir, lazy=lazy, threads=threads
         )
     except ModelError as exc:
         _fail(str(exc), EXIT_MODEL)
@@ -138,6 +143,12 @@ def main() -> None:
     help="Ray cluster to join (e.g. ray://head:10001 or auto)  [default: start a local instance]",
 )
 @click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    help="Embedder CPU threads per process (local) or per Ray worker  "
+    "[default: all cores locally; on Ray, (CPUs - 1) / workers, at least 1]",
+)
+@click.option(
     "--workers",
     type=click.IntRange(min=1),
     help="Ray scoring workers, each loading the model once  [default: one per CPU of the cluster]",
@@ -170,6 +181,7 @@ def label(
     backend: str | None,
     engine: str,
     ray_address: str | None,
+    threads: int | None,
     workers: int | None,
     uncertain_below: float | None,
     max_file_size: int,
@@ -209,6 +221,7 @@ def label(
         batch_size,
         (cache_dir or cache_module.default_dir()) if use_cache else None,
         lazy=True,
+        threads=threads,
     )
     threshold = predictor.heads.manifest["uncertain_below"]
     if uncertain_below is not None:
@@ -248,6 +261,7 @@ def label(
                     own,
                     ray_address=ray_address,
                     workers=workers,
+                    threads=threads,
                     skip=skip,
                     uncertain_below=threshold,
                     bar=bar,
@@ -290,6 +304,7 @@ def _label_on_ray(
     *,
     ray_address,
     workers,
+    threads,
     skip,
     uncertain_below,
     bar,
@@ -313,6 +328,7 @@ def _label_on_ray(
             outcome,
             uncertain_below=uncertain_below,
             workers=workers or max(1, int(ray.cluster_resources()["CPU"])),
+            threads=threads,
             skip=skip,
             progress=bar.update,
             total=lambda n: setattr(bar, "total", n),

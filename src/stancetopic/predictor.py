@@ -33,7 +33,9 @@ class Predictor:
     The embedder is loaded on first use: a run whose paragraphs are all in the
     embedding cache never imports torch, which is what makes relabelling after
     retraining the heads fast. `backend` picks torch or an ONNX Runtime export
-    (see `onnx_backend`); `threads` caps an ONNX session's threads.
+    (see `onnx_backend`); `threads` sets the embedder's CPU threads (default:
+    the runtime's own, all cores). Thread count changes float rounding in some
+    matrix shapes, so runs meant to match record for record use the same.
     """
 
     def __init__(
@@ -121,6 +123,10 @@ class Predictor:
         if self._model is None:
             try:
                 if self.backend == "torch":
+                    if self.threads:
+                        import torch
+
+                        torch.set_num_threads(self.threads)
                     model = emb.load(self.source)
                 else:
                     folder = self._export()

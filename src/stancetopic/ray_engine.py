@@ -7,10 +7,11 @@ What runs where:
 - a pool of actors (`Scorer`), each loading the embedder and heads once,
   scores the paragraphs in chunks of `labeling.CHUNK`.
 
-Records match the local engine's byte for byte because the chunks match: an
-embedding depends slightly on the other texts batched with it, so paragraphs
-are numbered in corpus order and cut into the same 512-paragraph chunks the
-local engine scores. The driver checks every batch it receives against that.
+Records match the local engine's byte for byte (with the same thread count)
+because the chunks match: an embedding depends slightly on the other texts
+batched with it, so paragraphs are numbered in corpus order and cut into the
+same 512-paragraph chunks the local engine scores. The driver checks every
+batch it receives against that.
 
 On a cluster, every node needs stancetopic installed and the input and model
 folders at the same path (a shared file system); the embedding cache, a local
@@ -98,10 +99,6 @@ class Scorer:
     ) -> None:
         from stancetopic.predictor import Predictor
 
-        if backend == "torch":
-            import torch
-
-            torch.set_num_threads(threads)
         self.predictor = Predictor.from_folder(model, backend=backend, batch_size=batch_size, threads=threads)
         self.uncertain_below = uncertain_below
 
@@ -133,6 +130,7 @@ def label(
     *,
     uncertain_below: dict[str, float],
     workers: int,
+    threads: int | None = None,
     skip: int = 0,
     progress: Callable[[int], None] = lambda n: None,
     total: Callable[[int], None] = lambda n: None,
@@ -141,7 +139,7 @@ def label(
     """Score `files` on Ray and hand the records, in corpus order, to `write`.
 
     `skip` paragraphs (a whole number of chunks) were written by an interrupted
-    run. `total` is told the number of paragraphs once the files are split.
+    run. `threads` per worker defaults to its share of the CPUs (at least 1). `total` is told the number of paragraphs once the files are split.
     Returns paragraphs scored.
     """
     import ray
@@ -166,7 +164,7 @@ def label(
     total(count)
     if count <= skip:
         return 0
-    share, threads = actor_resources(workers)
+    share, default_threads = actor_resources(workers)
     scored = (
         split.flat_map(_explode, fn_kwargs={"offsets": offsets, "skip": skip})
         .repartition(target_num_rows_per_block=chunk, strict=True)
@@ -179,7 +177,7 @@ def label(
                 "model": str(predictor_folder),
                 "backend": backend,
                 "batch_size": batch_size,
-                "threads": threads,
+                "threads": threads or default_threads,
                 "uncertain_below": uncertain_below,
             },
         )
