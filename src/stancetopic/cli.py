@@ -6,7 +6,7 @@ imported inside the commands, so `stancetopic --help` starts instantly.
 Exit codes: 0 success; 2 bad arguments (click's usage errors, and refusing to
 overwrite); 3 unusable model folder; 4 some inputs were skipped (each named on
 stderr) while every other input was processed; 5 bad labelled data (file:line);
-6 the Ray engine failed (cluster unreachable, a worker died).
+6 the Ray engine failed (not installed, cluster unreachable, a worker died).
 """
 
 from __future__ import annotations
@@ -335,6 +335,8 @@ def _label_on_ray(
         )
     except ray_engine.EngineError as exc:
         _fail(f"{exc} (the partial output is kept for --resume)", EXIT_ENGINE)
+    except ImportError as exc:
+        _fail(f"--engine ray needs Ray: pip install 'stancetopic[ray]' ({exc.name} is missing)", EXIT_ENGINE)
 
 
 def _print_summary(summary: dict, stances: list[str]) -> None:
