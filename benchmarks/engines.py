@@ -29,7 +29,7 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, str(Path(__file__).parent))
-from label_speed import BARE, corpus
+from label_speed import BARE, corpus, label_command
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST = ROOT / "data" / "prepared" / "test.jsonl"
@@ -101,8 +101,7 @@ def main() -> None:
     args = parser.parse_args()
     threads = str(os.cpu_count())
     os.environ.update(HF_HUB_OFFLINE="1")
-    label = [sys.executable, "-m", "stancetopic.cli", "label", "--model", str(args.model), "-q",
-             "--batch-size", str(args.batch_size)]  # fmt: skip
+    label = label_command(args.model, args.batch_size)
     with tempfile.TemporaryDirectory() as scratch:
         tmp = Path(scratch)
         texts = corpus(tmp / "corpus", args.paragraphs)

@@ -52,6 +52,12 @@ def corpus(folder: Path, paragraphs: int) -> list[str]:
     return texts
 
 
+def label_command(model: Path, batch_size: int) -> list[str]:
+    """`stancetopic label` as a child process, quiet, on `model`."""
+    return [sys.executable, "-m", "stancetopic.cli", "label", "--model", str(model), "-q",
+            "--batch-size", str(batch_size)]  # fmt: skip
+
+
 def measure(command: list[str]) -> tuple[float, float]:
     """Wall seconds and peak RSS (MiB) of one child process, alone in a wrapper."""
     wrapper = (
@@ -75,8 +81,7 @@ def main() -> None:
     args = parser.parse_args()
     threads = str(os.cpu_count())
     os.environ.update(HF_HUB_OFFLINE="1", OMP_NUM_THREADS=threads)
-    label = [sys.executable, "-m", "stancetopic.cli", "label", "--model", str(args.model), "-q",
-             "--batch-size", str(args.batch_size)]  # fmt: skip
+    label = label_command(args.model, args.batch_size)
     with tempfile.TemporaryDirectory() as scratch:
         tmp = Path(scratch)
         texts = corpus(tmp / "corpus", args.paragraphs)
