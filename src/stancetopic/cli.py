@@ -315,8 +315,6 @@ def _label_on_ray(
     files = list(labeling.files(input_dir, pattern, outcome, exclude=own))
     try:
         ray_engine.connect(ray_address)
-        import ray
-
         predictor.prepare()  # an ONNX export is made once, here, not by every worker
         ray_engine.label(
             predictor.folder,
@@ -327,7 +325,7 @@ def _label_on_ray(
             write,
             outcome,
             uncertain_below=uncertain_below,
-            workers=workers or max(1, int(ray.cluster_resources()["CPU"])),
+            workers=workers,
             threads=threads,
             skip=skip,
             progress=bar.update,

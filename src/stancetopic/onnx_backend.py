@@ -20,10 +20,12 @@ import shutil
 import tempfile
 import warnings
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from stancetopic.digest import sha256_file
+
+if TYPE_CHECKING:
+    import numpy as np  # imported where used: the CLI imports BACKENDS at start-up
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 ONNX_FILE = "model.onnx"
@@ -120,15 +122,7 @@ def _export(source: str, dest: Path, quantize: bool) -> dict:
             dynamo=False,
         )
     if quantize:
-        import logging
-
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        logging.disable(logging.WARNING)  # its advice to pre-process is for static quantisation
-        try:
-            quantize_dynamic(str(fp32), str(dest / ONNX_FILE), weight_type=QuantType.QInt8, per_channel=True)
-        finally:
-            logging.disable(logging.NOTSET)
+        quantise(fp32, dest / ONNX_FILE)
         fp32.unlink()
     return {
         "source": source,
@@ -137,6 +131,28 @@ def _export(source: str, dest: Path, quantize: bool) -> dict:
         "dimension": model.get_embedding_dimension(),
         "normalised": any(type(m).__name__ == "Normalize" for m in model),
     }
+
+
+def quantise(fp32: Path, int8: Path, per_channel: bool = True, op_types: list[str] | None = None) -> None:
+    """Dynamic int8 quantisation: int8 weights (per channel by default), int8 activations at run time.
+
+    The defaults are what `onnx-int8` uses; `benchmarks/int8_variants.py` shows why.
+    """
+    import logging
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    logging.disable(logging.WARNING)  # its advice to pre-process is for static quantisation
+    try:
+        quantize_dynamic(
+            str(fp32),
+            str(int8),
+            weight_type=QuantType.QInt8,
+            per_channel=per_channel,
+            op_types_to_quantize=op_types,
+        )
+    finally:
+        logging.disable(logging.NOTSET)
 
 
 class OnnxEncoder:
@@ -182,6 +198,8 @@ class OnnxEncoder:
         self, texts: list[str], batch_size: int = 32, normalize_embeddings: bool = True, **_
     ) -> np.ndarray:
         """Sentence embeddings, one float32 row per text, in input order."""
+        import numpy as np
+
         encodings = self._tokenizer.encode_batch(texts)
         lengths = np.array([len(e.ids) for e in encodings])
         out = np.zeros((len(texts), self.get_embedding_dimension()), dtype=np.float32)

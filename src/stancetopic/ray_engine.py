@@ -61,13 +61,14 @@ def connect(address: str | None) -> None:
         raise EngineError(f"cannot start or reach Ray at {address or 'a local instance'}: {exc}") from exc
 
 
-def actor_resources(workers: int) -> tuple[float, int]:
-    """CPU slots each worker asks for, and the threads it runs with."""
+def actor_resources(workers: int | None) -> tuple[int, float, int]:
+    """Workers (default: one per cluster CPU), the CPU slots each asks for, and its threads."""
     import ray
 
     cpus = ray.cluster_resources().get("CPU", 1.0)
-    share = max(0.1, (cpus - RESERVED_CPUS) / workers) if cpus > RESERVED_CPUS else 0.1
-    return share, max(1, int(share + 0.5))
+    workers = workers or max(1, int(cpus))
+    share = max(0.1, (cpus - RESERVED_CPUS) / workers)
+    return workers, share, max(1, int(share + 0.5))
 
 
 def _read(row: dict, max_bytes: int) -> dict:
@@ -129,7 +130,7 @@ def label(
     outcome: labeling.Outcome,
     *,
     uncertain_below: dict[str, float],
-    workers: int,
+    workers: int | None = None,
     threads: int | None = None,
     skip: int = 0,
     progress: Callable[[int], None] = lambda n: None,
@@ -139,7 +140,8 @@ def label(
     """Score `files` on Ray and hand the records, in corpus order, to `write`.
 
     `skip` paragraphs (a whole number of chunks) were written by an interrupted
-    run. `threads` per worker defaults to its share of the CPUs (at least 1). `total` is told the number of paragraphs once the files are split.
+    run. `workers` defaults to one per cluster CPU, `threads` per worker to its
+    share of the CPUs (at least 1). `total` is told the number of paragraphs once the files are split.
     Returns paragraphs scored.
     """
     import ray
@@ -164,7 +166,7 @@ def label(
     total(count)
     if count <= skip:
         return 0
-    share, default_threads = actor_resources(workers)
+    workers, share, default_threads = actor_resources(workers)
     scored = (
         split.flat_map(_explode, fn_kwargs={"offsets": offsets, "skip": skip})
         .repartition(target_num_rows_per_block=chunk, strict=True)

@@ -1,0 +1,65 @@
+"""Compare int8 quantisation variants of the ONNX export on held-out data (never the test split).
+
+Usage: python benchmarks/int8_variants.py [--model models]
+
+Each variant is quantised from the model's fp32 export and scored on the calib
+slice and the held-out set: label agreement with the torch backend (stance /
+topic) and encode speed on the held-out texts. `onnx-int8` uses the variant
+this picks (see `onnx_backend.quantise`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from stancetopic import embedder, onnx_backend
+from stancetopic.fixtures import read_labelled
+from stancetopic.predictor import Predictor
+
+ROOT = Path(__file__).resolve().parents[1]
+SETS = {"calib": ROOT / "data/prepared/calib.jsonl", "held-out": ROOT / "data/holdout/holdout.jsonl"}
+VARIANTS = {
+    "per-channel, all ops (default)": {"per_channel": True},
+    "per-tensor, all ops": {"per_channel": False},
+    "per-channel, MatMul only": {"per_channel": True, "op_types": ["MatMul"]},
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=ROOT / "models")
+    args = parser.parse_args()
+    torch_predictor = Predictor.from_folder(args.model, backend="torch")
+    heads = torch_predictor.heads
+    texts = {name: [r["text"] for r in read_labelled([path])] for name, path in SETS.items()}
+    reference = {
+        name: [p.argmax(axis=1) for p in torch_predictor.predict_proba(t)] for name, t in texts.items()
+    }
+    fp32 = Predictor.from_folder(args.model, backend="onnx", lazy=True)
+    fp32.prepare()
+    source = onnx_backend.export_dir(args.model, "onnx")
+    print(f"{'variant':<32}{'texts/s':>9}" + "".join(f"{n + ' agree':>20}" for n in SETS))
+    with tempfile.TemporaryDirectory() as scratch:
+        for name, options in VARIANTS.items():
+            folder = Path(scratch) / str(len(list(Path(scratch).iterdir())))
+            shutil.copytree(source, folder)
+            onnx_backend.quantise(source / onnx_backend.ONNX_FILE, folder / onnx_backend.ONNX_FILE, **options)
+            encoder = onnx_backend.OnnxEncoder(folder)
+            cells = []
+            for set_name, set_texts in texts.items():
+                vectors = embedder.encode(encoder, set_texts)
+                labels = [p.argmax(axis=1) for p in heads.predict_proba(vectors, set_texts)]
+                agree = [(a == b).mean() for a, b in zip(labels, reference[set_name], strict=True)]
+                cells.append(f"{agree[0]:>11.1%} / {agree[1]:.1%}")
+            started = time.perf_counter()
+            embedder.encode(encoder, texts["held-out"] * 3)
+            speed = 3 * len(texts["held-out"]) / (time.perf_counter() - started)
+            print(f"{name:<32}{speed:>9.0f}" + "".join(f"{c:>20}" for c in cells))
+
+
+if __name__ == "__main__":
+    main()
