@@ -55,6 +55,10 @@ def test_metrics_match_scikit_learn_on_a_hand_made_case():
     }
     assert report["stance"]["confusion"] == {"labels": ["affirms", "denies"], "matrix": [[1, 1], [0, 2]]}
     assert report["topic"]["accuracy"] == 0.75
+    # Rows 1 and 3 are hard-tagged and both right; "other" is left out of the
+    # four-topic F1: courts has precision 2/3 and recall 1.
+    assert report["stance"]["hard_macro_f1"] == 1.0
+    assert report["topic"]["four_topic_macro_f1"] == 0.8
     assert report["by_hard_tag"] == {"court-upheld": {"n": 2, "stance_accuracy": 1.0, "topic_accuracy": 1.0}}
     assert [(e["head"], e["id"]) for e in report["worst_errors"]] == [("topic", "4"), ("stance", "2")]
 
@@ -72,6 +76,7 @@ def test_compare_deltas_are_exact():
     assert result["warnings"] == []
     metrics = {row["name"]: row for row in result["heads"]["stance"]["metrics"]}
     assert metrics["accuracy"] == {"name": "accuracy", "a": 0.75, "b": 1.0, "delta": 0.25, "mark": "▲"}
+    assert metrics["hard_macro_f1"]["delta"] == 0.0 and "four_topic_macro_f1" not in metrics
     f1 = {row["name"]: row for row in result["heads"]["stance"]["per_class_f1"]}
     assert f1["affirms"]["delta"] == round(1.0 - 2 / 3, 6) and f1["denies"]["delta"] == 0.2
     assert result["heads"]["stance"]["confusion_changes"] == [

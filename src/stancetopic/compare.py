@@ -9,6 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 HEADS = ("stance", "topic")
+# Head metrics shown side by side; the last two exist in one head each (and
+# only in reports written since they were added).
+METRICS = ("accuracy", "macro_f1", "hard_macro_f1", "four_topic_macro_f1", "ece")
 LOWER_IS_BETTER = {"ece"}
 BIGGEST = 10
 
@@ -42,7 +45,7 @@ def compare_reports(a: dict, b: dict) -> dict:
         labels_a, labels_b = sa["confusion"]["labels"], sb["confusion"]["labels"]
         if labels_a != labels_b:
             warnings.append(f"{head}: different label sets ({', '.join(labels_a)} vs {', '.join(labels_b)})")
-        metrics = [_row(m, sa.get(m), sb.get(m)) for m in ("accuracy", "macro_f1", "ece")]
+        metrics = [_row(m, sa.get(m), sb.get(m)) for m in METRICS if m in sa or m in sb]
         classes = list(dict.fromkeys(labels_a + labels_b))
         f1 = [
             _row(c, sa["per_class"].get(c, {}).get("f1"), sb["per_class"].get(c, {}).get("f1"))

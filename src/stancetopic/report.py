@@ -99,6 +99,16 @@ def build_report(
         "stance": head_metrics(stance_gold, stance_pred, stances),
         "topic": head_metrics(topic_gold, topic_pred, topics),
     }
+    hard = [i for i, record in enumerate(records) if record.get("hard")]
+    report["stance"]["hard_macro_f1"] = (
+        _r(f1_score([stance_gold[i] for i in hard], [stance_pred[i] for i in hard], average="macro"))
+        if hard
+        else None
+    )
+    # The four real topics without the catch-all: the figure users of a topic filter feel.
+    report["topic"]["four_topic_macro_f1"] = _r(
+        f1_score(topic_gold, topic_pred, labels=[t for t in topics if t != "other"], average="macro", zero_division=0)
+    )
     report["stance"]["ece"] = calibration(stance_proba.max(axis=1), stance_ok)["ece"]
     report["topic"]["ece"] = calibration(topic_proba.max(axis=1), topic_ok)["ece"]
     report["calibration"] = calibration(
@@ -183,11 +193,14 @@ def dvc_metrics(report: dict) -> dict:
             "accuracy": section["accuracy"],
             "macro_f1": section["macro_f1"],
             "ece": section["ece"],
+            **{key: section[key] for key in ("hard_macro_f1", "four_topic_macro_f1") if key in section},
             "per_class": {
                 label: {key: row[key] for key in ("precision", "recall", "f1")}
                 for label, row in section["per_class"].items()
             },
         }
+    metrics["other_topic"] = report["other_topic"]
+    metrics["multi_topic"] = report["multi_topic"]
     return metrics
 
 
