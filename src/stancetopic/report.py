@@ -107,7 +107,13 @@ def build_report(
     )
     # The four real topics without the catch-all: the figure users of a topic filter feel.
     report["topic"]["four_topic_macro_f1"] = _r(
-        f1_score(topic_gold, topic_pred, labels=[t for t in topics if t != "other"], average="macro", zero_division=0)
+        f1_score(
+            topic_gold,
+            topic_pred,
+            labels=[t for t in topics if t != "other"],
+            average="macro",
+            zero_division=0,
+        )
     )
     report["stance"]["ece"] = calibration(stance_proba.max(axis=1), stance_ok)["ece"]
     report["topic"]["ece"] = calibration(topic_proba.max(axis=1), topic_ok)["ece"]
