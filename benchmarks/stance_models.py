@@ -1,12 +1,12 @@
-"""Benchmark: TF-IDF, frozen embeddings, fine-tuned embeddings, and fine-tuned + n-grams (all + LR).
+"""Benchmark: TF-IDF, frozen, contrastive-only and fully fine-tuned embeddings, and the pipeline's heads.
 
 Usage: python benchmarks/stance_models.py [--holdout data/holdout/holdout.jsonl]
 
-Trains all four side by side in one run, on the split `dvc repro` made
-(data/prepared/), with the params in params.yaml, and scores each on the test
-split and on the held-out set written independently of the fixtures. Prints
-stance and topic macro-F1, stance macro-F1 on hard-tagged lines, and stance
-accuracy per hard tag.
+Trains all five side by side in one run (logistic-regression heads
+throughout), on the split `dvc repro` made (data/prepared/), with the params
+in params.yaml, and scores each on the test split and on the held-out set
+written independently of the fixtures. Prints stance and topic macro-F1,
+stance macro-F1 on hard-tagged lines, and stance accuracy per hard tag.
 """
 
 from __future__ import annotations
@@ -76,40 +76,47 @@ def main() -> None:
     }
     print(f"TF-IDF + LR: {time.perf_counter() - started:.0f} s")
 
-    started = time.perf_counter()
-    model = embedder.load(params["embed"]["model"])
     batch = params["embed"]["batch_size"]
-    train_x = embedder.encode(model, [r["text"] for r in train], batch)
-    predictions = fit_predict(train_x, train, [embedder.encode(model, t, batch) for t in texts], params)
-    columns["frozen + LR"] = {
-        n: scores(evaluations[n], *p) for n, p in zip(evaluations, predictions, strict=True)
+    settings = params["finetune"]
+    variants = {
+        "frozen + LR": None,
+        "contrastive only + LR": {**settings, "label_epochs": 0},
+        "fine-tuned + LR": settings,
     }
-    print(f"frozen MiniLM + LR: {time.perf_counter() - started:.0f} s")
+    for name, variant in variants.items():
+        started = time.perf_counter()
+        model = embedder.load(params["embed"]["model"])
+        if variant is not None:
+            with tempfile.TemporaryDirectory() as workdir:
+                finetune(model, train, variant, Path(workdir))
+        train_x = embedder.encode(model, [r["text"] for r in train], batch)
+        predictions = fit_predict(train_x, train, [embedder.encode(model, t, batch) for t in texts], params)
+        columns[name] = {n: scores(evaluations[n], *p) for n, p in zip(evaluations, predictions, strict=True)}
+        print(f"{name}: {time.perf_counter() - started:.0f} s (fine-tuning included)")
+    print()
 
-    started = time.perf_counter()
-    with tempfile.TemporaryDirectory() as workdir:
-        finetune(model, train, params["finetune"], Path(workdir))
-    train_x = embedder.encode(model, [r["text"] for r in train], batch)
-    predictions = fit_predict(train_x, train, [embedder.encode(model, t, batch) for t in texts], params)
-    columns["fine-tuned + LR"] = {
-        n: scores(evaluations[n], *p) for n, p in zip(evaluations, predictions, strict=True)
-    }
-    print(f"fine-tuned MiniLM + LR: {time.perf_counter() - started:.0f} s (fine-tuning included)\n")
-
-    # The pipeline's stance head: n-grams next to the fine-tuned embedding, the
-    # weight chosen on the calib slice; the topic head stays the one above.
+    # The pipeline's heads, uncalibrated: n-grams next to the fine-tuned
+    # embedding (`model` and `train_x` are still the last variant's), each
+    # head's weight chosen on the calib slice as `train` does.
     calib = read_labelled([ROOT / "data/prepared/calib.jsonl"])
     calib_x = embedder.encode(model, [r["text"] for r in calib], batch)
     ngrams = make_ngrams().fit([r["text"] for r in train])
-    weight = choose_ngram_weight("stance", params["train"], ngrams, train, train_x, calib, calib_x)
-    x = features(train_x, [r["text"] for r in train], ngrams, weight)
-    head = make_head(params["train"]["stance"], params["train"]["seed"]).fit(x, [r["stance"] for r in train])
-    column = {}
-    for (name, records), (_, topic) in zip(evaluations.items(), predictions, strict=True):
-        vectors = embedder.encode(model, [r["text"] for r in records], batch)
-        stance = list(head.predict(features(vectors, [r["text"] for r in records], ngrams, weight)))
-        column[name] = scores(records, stance, topic)
-    columns[f"fine-tuned + n-grams (w={weight:g}) + LR"] = column
+    train_texts = [r["text"] for r in train]
+    predicted: dict[str, list[list[str]]] = {}
+    weights = {}
+    for head in ("stance", "topic"):
+        weights[head] = choose_ngram_weight(head, params["train"], ngrams, train, train_x, calib, calib_x)
+        estimator = make_head(params["train"][head], params["train"]["seed"]).fit(
+            features(train_x, train_texts, ngrams, weights[head]), [r[head] for r in train]
+        )
+        predicted[head] = [
+            list(estimator.predict(features(embedder.encode(model, t, batch), t, ngrams, weights[head])))
+            for t in texts
+        ]
+    columns[f"pipeline heads (n-gram weights {weights['stance']:g}/{weights['topic']:g})"] = {
+        n: scores(evaluations[n], s, t)
+        for n, s, t in zip(evaluations, predicted["stance"], predicted["topic"], strict=True)
+    }
 
     names = list(columns)
     for split in evaluations:

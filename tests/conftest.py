@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 
@@ -44,10 +45,9 @@ def make_pipeline_repo(
             shutil.copy(source, dest / name)
     (dest / "data" / "fixtures").mkdir(parents=True)
     shutil.copy(fixtures, dest / "data" / "fixtures" / fixtures.name)
-    params = dest / "params.yaml"
-    text = params.read_text().replace("test_size: 0.2", f"test_size: {test_size}")
-    text = text.replace("calib_size: 0.15", f"calib_size: {calib_size}")
-    params.write_text(text.replace("pairs_per_example: 4", "pairs_per_example: 2"))
+    params = yaml.safe_load((dest / "params.yaml").read_text())
+    params["prepare"].update(test_size=test_size, calib_size=calib_size)
+    (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(["git", "init", "-q"], dest)
     run([sys.executable, "-m", "dvc", "init", "-q"], dest)
     return dest

@@ -1,4 +1,4 @@
-"""Stage `finetune`: contrastive fine-tuning of the embedder on the train split.
+"""Stage `finetune`: fine-tune the embedder on the train split (pairs, then labels).
 
 Usage: python train/finetune.py   (reads params.yaml: finetune.*, embed.model)
 Writes models/embedder/, a sentence-transformers model folder that the later

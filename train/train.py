@@ -67,9 +67,10 @@ def main() -> int:
         if set(estimator.classes_) != set(labels):
             print(f"train: the training split lacks some {head} labels", file=sys.stderr)
             return 1
-        if calib and train["calibration"] != "none":
+        method = train[head]["calibration"]
+        if calib and method != "none":
             gold = [r[head] for r in calib]
-            estimator = calibrate(estimator, calib_x, gold, train["calibration"])
+            estimator = calibrate(estimator, calib_x, gold, method)
             proba = estimator.predict_proba(calib_x)
             correct = estimator.classes_[proba.argmax(axis=1)] == np.array(gold)
             target = params["label"]["target_accuracy"]

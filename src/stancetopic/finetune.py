@@ -1,10 +1,15 @@
-"""Contrastive fine-tuning of the embedder (the SetFit recipe) on labelled paragraphs.
+"""Fine-tuning of the embedder on labelled paragraphs, in two phases.
 
 Frozen sentence embeddings mostly encode what a paragraph is about, not whether
-it affirms or denies it. Fine-tuning on pairs pulls paragraphs of the same
-stance together and pushes opposite stances apart, while a smaller weight on
-topic keeps the topic structure. Each pair's target cosine similarity is
-`stance_weight * same_stance + (1 - stance_weight) * same_topic`.
+it affirms or denies it. Phase 1 is contrastive (the SetFit recipe): pairs
+whose target cosine similarity is
+`stance_weight * same_stance + (1 - stance_weight) * same_topic`, so opposite
+stances are pushed apart while topics stay together. Phase 2 trains the
+embedder end to end under two linear classifiers (stance and topic,
+cross-entropy weighted by the same `stance_weight`), which teaches it the few
+words that flip a stance ("dismissed the appeal" affirms a verdict, "allowed
+the appeal" denies it) far more directly than pairs do. The classifiers are
+thrown away: the stages' logistic-regression heads are trained afterwards.
 """
 
 from __future__ import annotations
@@ -14,8 +19,16 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import torch
+from torch import Tensor, nn
+
+from stancetopic.labels import STANCES, TOPICS
+
 if TYPE_CHECKING:
+    from datasets import Dataset
     from sentence_transformers import SentenceTransformer
+
+SCALE = 10.0  # the classifiers see unit-length embeddings times this
 
 PAIR_ID = re.compile(r"^(?P<event>.+\d)(?P<side>[ab])$")
 
@@ -60,19 +73,38 @@ def make_pairs(records: list[dict], pairs_per_example: int, stance_weight: float
     return {"sentence1": first, "sentence2": second, "score": score}
 
 
-def finetune(
-    model: SentenceTransformer, records: list[dict], params: dict, workdir: Path
-) -> SentenceTransformer:
-    """Fine-tune `model` in place on pairs from `records`; returns it."""
-    import torch
-    from datasets import Dataset
+class LabelLoss(nn.Module):
+    """Weighted cross-entropy of a stance and a topic classifier on the embedding."""
+
+    def __init__(self, model: SentenceTransformer, stance_weight: float, seed: int) -> None:
+        super().__init__()
+        self.model = model
+        self.stance_weight = stance_weight
+        dimension = model.get_embedding_dimension()
+        generator = torch.Generator().manual_seed(seed)  # the classifiers' start, reproducible
+        self.stance = nn.Linear(dimension, len(STANCES))
+        self.topic = nn.Linear(dimension, len(TOPICS))
+        for layer in (self.stance, self.topic):
+            nn.init.normal_(layer.weight, std=0.02, generator=generator)
+            nn.init.zeros_(layer.bias)
+
+    def forward(self, features: list[dict[str, Tensor]], labels: Tensor) -> Tensor:
+        # Unit-length embeddings, as the stages feed the heads; scaled up so the
+        # logits can reach confident values.
+        embedding = nn.functional.normalize(self.model(features[0])["sentence_embedding"], dim=-1) * SCALE
+        stance = nn.functional.cross_entropy(self.stance(embedding), labels[:, 0])
+        topic = nn.functional.cross_entropy(self.topic(embedding), labels[:, 1])
+        return self.stance_weight * stance + (1 - self.stance_weight) * topic
+
+
+def _train(
+    model: SentenceTransformer, dataset: Dataset, loss: nn.Module, params: dict, workdir: Path
+) -> None:
+    """One sentence-transformers training run, seeded and quiet."""
     from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
-    from sentence_transformers.sentence_transformer.losses import CosineSimilarityLoss
     from transformers import set_seed
 
     set_seed(params["seed"])
-    torch.use_deterministic_algorithms(True)
-    pairs = make_pairs(records, params["pairs_per_example"], params["stance_weight"], params["seed"])
     arguments = SentenceTransformerTrainingArguments(
         output_dir=str(workdir),
         num_train_epochs=params["epochs"],
@@ -87,11 +119,35 @@ def finetune(
         disable_tqdm=True,
         logging_strategy="no",
     )
-    trainer = SentenceTransformerTrainer(
-        model=model,
-        args=arguments,
-        train_dataset=Dataset.from_dict(pairs),
-        loss=CosineSimilarityLoss(model),
-    )
-    trainer.train()
+    SentenceTransformerTrainer(model=model, args=arguments, train_dataset=dataset, loss=loss).train()
+
+
+def finetune(
+    model: SentenceTransformer, records: list[dict], params: dict, workdir: Path
+) -> SentenceTransformer:
+    """Fine-tune `model` in place on `records` (phase 1 pairs, phase 2 labels); returns it.
+
+    A phase is skipped when its epochs (or pairs per example) are 0.
+    """
+    from datasets import Dataset
+    from sentence_transformers.sentence_transformer.losses import CosineSimilarityLoss
+
+    torch.use_deterministic_algorithms(True)
+    weight = params["stance_weight"]
+    if params["epochs"] and params["pairs_per_example"]:
+        pairs = make_pairs(records, params["pairs_per_example"], weight, params["seed"])
+        _train(model, Dataset.from_dict(pairs), CosineSimilarityLoss(model), params, workdir)
+    if params["label_epochs"]:
+        labelled = Dataset.from_dict(
+            {
+                "text": [r["text"] for r in records],
+                "label": [[STANCES.index(r["stance"]), TOPICS.index(r["topic"])] for r in records],
+            }
+        )
+        phase = {
+            **params,
+            "epochs": params["label_epochs"],
+            "learning_rate": params["label_learning_rate"],
+        }
+        _train(model, labelled, LabelLoss(model, weight, params["seed"]), phase, workdir)
     return model
