@@ -65,11 +65,12 @@ def main() -> None:
     if args.holdout.exists():
         evaluations["holdout"] = read_labelled([args.holdout])
     texts = [[r["text"] for r in records] for records in evaluations.values()]
+    train_texts = [r["text"] for r in train]
     columns: dict[str, dict[str, dict[str, float]]] = {}
 
     started = time.perf_counter()
     tfidf = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True)
-    train_x = tfidf.fit_transform([r["text"] for r in train])
+    train_x = tfidf.fit_transform(train_texts)
     predictions = fit_predict(train_x, train, [tfidf.transform(t) for t in texts], params)
     columns["TF-IDF + LR"] = {
         n: scores(evaluations[n], *p) for n, p in zip(evaluations, predictions, strict=True)
@@ -89,19 +90,19 @@ def main() -> None:
         if variant is not None:
             with tempfile.TemporaryDirectory() as workdir:
                 finetune(model, train, variant, Path(workdir))
-        train_x = embedder.encode(model, [r["text"] for r in train], batch)
-        predictions = fit_predict(train_x, train, [embedder.encode(model, t, batch) for t in texts], params)
+        train_x = embedder.encode(model, train_texts, batch)
+        evaluation_x = [embedder.encode(model, t, batch) for t in texts]
+        predictions = fit_predict(train_x, train, evaluation_x, params)
         columns[name] = {n: scores(evaluations[n], *p) for n, p in zip(evaluations, predictions, strict=True)}
         print(f"{name}: {time.perf_counter() - started:.0f} s (fine-tuning included)")
     print()
 
     # The pipeline's heads, uncalibrated: n-grams next to the fine-tuned
-    # embedding (`model` and `train_x` are still the last variant's), each
-    # head's weight chosen on the calib slice as `train` does.
+    # embedding (`model`, `train_x` and `evaluation_x` are still the last
+    # variant's), each head's weight chosen on the calib slice as `train` does.
     calib = read_labelled([ROOT / "data/prepared/calib.jsonl"])
     calib_x = embedder.encode(model, [r["text"] for r in calib], batch)
-    ngrams = make_ngrams().fit([r["text"] for r in train])
-    train_texts = [r["text"] for r in train]
+    ngrams = make_ngrams().fit(train_texts)
     predicted: dict[str, list[list[str]]] = {}
     weights = {}
     for head in ("stance", "topic"):
@@ -110,8 +111,8 @@ def main() -> None:
             features(train_x, train_texts, ngrams, weights[head]), [r[head] for r in train]
         )
         predicted[head] = [
-            list(estimator.predict(features(embedder.encode(model, t, batch), t, ngrams, weights[head])))
-            for t in texts
+            list(estimator.predict(features(x, t, ngrams, weights[head])))
+            for x, t in zip(evaluation_x, texts, strict=True)
         ]
     columns[f"pipeline heads (n-gram weights {weights['stance']:g}/{weights['topic']:g})"] = {
         n: scores(evaluations[n], s, t)
