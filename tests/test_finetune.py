@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from stancetopic import embedder
-from stancetopic.finetune import finetune, make_pairs
+from stancetopic.finetune import LengthGroupedBatchSampler, finetune, make_pairs
 from stancetopic.fixtures import read_labelled
 
 from .conftest import TINY
@@ -15,6 +15,7 @@ PARAMS = {
     "seed": 7,
     "stance_weight": 1.0,  # stance only, so the test can measure it alone
     "batch_size": 8,
+    "group_by_length": True,
     "epochs": 1,
     "pairs_per_example": 4,
     "learning_rate": 1e-4,  # a few steps on 40 lines: larger than the pipeline's
@@ -54,3 +55,26 @@ def test_pairs_are_reproducible_and_pair_every_minimal_pair():
     assert make_pairs(records, 2, 0.5, seed=3) == pairs
     assert (pairs["sentence1"][0], pairs["sentence2"][0], pairs["score"][0]) == ("a", "b", 0.5)
     assert set(pairs["score"]) <= {0.0, 0.5, 1.0}  # graded: stance and topic each count half
+
+
+def padded_length(batches: list[list[int]], lengths: list[int]) -> int:
+    """What the encoder processes: every row padded to its batch's longest."""
+    return sum(len(batch) * max(lengths[i] for i in batch) for batch in batches)
+
+
+def test_length_grouped_batches_cover_every_row_once_with_less_padding():
+    from datasets import Dataset
+
+    rows = read_labelled([TINY]) * 10  # 400 rows: several windows of 8 batches
+    dataset = Dataset.from_dict({"text": [r["text"] for r in rows], "label": list(range(len(rows)))})
+    sampler = LengthGroupedBatchSampler(dataset, batch_size=8, drop_last=False, seed=7)
+    first = list(sampler)
+    assert sorted(i for batch in first for i in batch) == list(range(len(rows)))
+    assert len(first) == len(sampler)
+    assert list(sampler) == first  # reproducible for a seed and epoch
+    sampler.set_epoch(1)
+    assert list(sampler) != first  # a new order each epoch
+    lengths = [len(r["text"]) for r in rows]
+    random_order = np.random.default_rng(7).permutation(len(rows)).tolist()
+    random_batches = [random_order[i : i + 8] for i in range(0, len(rows), 8)]
+    assert padded_length(first, lengths) < 0.9 * padded_length(random_batches, lengths)

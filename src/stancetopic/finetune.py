@@ -10,16 +10,23 @@ cross-entropy weighted by the same `stance_weight`), which teaches it the few
 words that flip a stance ("dismissed the appeal" affirms a verdict, "allowed
 the appeal" denies it) far more directly than pairs do. The classifiers are
 thrown away: the stages' logistic-regression heads are trained afterwards.
+
+With `group_by_length`, batches hold paragraphs of similar length
+(`LengthGroupedBatchSampler`): a batch is padded to its longest text, so
+random batches of news paragraphs spend much of the encoder's work on padding
+(`benchmarks/finetune_speed.py` measures it).
 """
 
 from __future__ import annotations
 
 import random
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import torch
+from sentence_transformers.base.sampler import BatchSamplers, DefaultBatchSampler
 from torch import Tensor, nn
 
 from stancetopic.labels import STANCES, TOPICS
@@ -29,6 +36,7 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 SCALE = 10.0  # the classifiers see unit-length embeddings times this
+GROUP_BATCHES = 8  # length-sorted windows span this many batches
 
 PAIR_ID = re.compile(r"^(?P<event>.+\d)(?P<side>[ab])$")
 
@@ -73,6 +81,36 @@ def make_pairs(records: list[dict], pairs_per_example: int, stance_weight: float
     return {"sentence1": first, "sentence2": second, "score": score}
 
 
+class LengthGroupedBatchSampler(DefaultBatchSampler):
+    """Shuffled batches of similar-length rows, reproducible for a seed and epoch.
+
+    Each epoch shuffles the rows, sorts windows of `GROUP_BATCHES` batches by
+    length (characters over the text columns, a proxy for tokens), cuts them
+    into batches and shuffles the batches, so every batch is still a random
+    draw of topics and stances, only with little padding.
+    """
+
+    def __init__(self, dataset: Dataset, batch_size: int, drop_last: bool, **kwargs: object) -> None:
+        super().__init__(dataset, batch_size=batch_size, drop_last=drop_last, **kwargs)
+        texts = [
+            name for name, feature in dataset.features.items() if getattr(feature, "dtype", "") == "string"
+        ]
+        self.lengths = [sum(len(row[name]) for name in texts) for row in dataset.select_columns(texts)]
+
+    def __iter__(self) -> Iterator[list[int]]:
+        generator = torch.Generator().manual_seed(self.seed + self.epoch)
+        order = torch.randperm(len(self.lengths), generator=generator).tolist()
+        window = self.batch_size * GROUP_BATCHES
+        batches = []
+        for start in range(0, len(order), window):
+            rows = sorted(order[start : start + window], key=self.lengths.__getitem__)
+            batches += [rows[i : i + self.batch_size] for i in range(0, len(rows), self.batch_size)]
+        if self.drop_last:
+            batches = [batch for batch in batches if len(batch) == self.batch_size]
+        for i in torch.randperm(len(batches), generator=generator).tolist():
+            yield batches[i]
+
+
 class LabelLoss(nn.Module):
     """Weighted cross-entropy of a stance and a topic classifier on the embedding."""
 
@@ -113,6 +151,7 @@ def _train(
         warmup_steps=0.1,  # a float is a fraction of the steps
         seed=params["seed"],
         data_seed=params["seed"],
+        batch_sampler=LengthGroupedBatchSampler if params["group_by_length"] else BatchSamplers.BATCH_SAMPLER,
         save_strategy="no",
         report_to="none",
         use_cpu=True,
