@@ -17,6 +17,7 @@ import random
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 from datasets import Dataset
@@ -25,10 +26,13 @@ from stancetopic import embedder
 from stancetopic.finetune import LengthGroupedBatchSampler, finetune
 from stancetopic.fixtures import read_labelled
 
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def padded_tokens(model: object, texts: list[str], batches: list[list[int]]) -> int:
+def padded_tokens(model: SentenceTransformer, texts: list[str], batches: list[list[int]]) -> int:
     """Tokens through the encoder when every text is padded to its batch's longest."""
     lengths = [len(ids) for ids in model.tokenizer(texts)["input_ids"]]
     return sum(len(batch) * max(lengths[i] for i in batch) for batch in batches)
