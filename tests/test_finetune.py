@@ -78,3 +78,17 @@ def test_length_grouped_batches_cover_every_row_once_with_less_padding():
     random_order = np.random.default_rng(7).permutation(len(rows)).tolist()
     random_batches = [random_order[i : i + 8] for i in range(0, len(rows), 8)]
     assert padded_length(first, lengths) < 0.9 * padded_length(random_batches, lengths)
+
+
+def test_offline_mode_is_on_before_the_hub_is_imported():
+    """The hub reads HF_HUB_OFFLINE once, at import, and saved tokenizer configs
+    record it: importing the package must switch it on whatever the caller's
+    environment, or `dvc repro` models would differ between shells."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    code = "import stancetopic.finetune, huggingface_hub.constants as c; print(c.HF_HUB_OFFLINE)"
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "True"

