@@ -5,8 +5,9 @@ Usage: python benchmarks/finetune_speed.py [--rows 320]
 Fine-tunes a fresh copy of the base embedder twice in one run, both phases
 with the params in params.yaml, on the first ROWS lines of the train split
 `dvc repro` made (data/prepared/train.jsonl): once with random batches (the
-baseline), once with `group_by_length`. Prints seconds, the tokens the encoder
-processes in phase 2 (each text padded to its batch's longest) and the ratios.
+baseline), once with `group_by_length`. Prints seconds, the padded tokens of
+one phase-2 epoch under one shuffle of each kind (each text padded to its
+batch's longest) and the ratios.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def main() -> None:
         "length-grouped": padded_tokens(model, texts, grouped),
     }
     print(f"{len(records)} train lines, batch size {size}, {os.cpu_count()} CPUs")
-    print(f"{'':16}{'seconds':>9}{'ratio':>7}{'tokens (phase 2)':>18}{'ratio':>7}")
+    print(f"{'':16}{'seconds':>9}{'ratio':>7}{'tokens/epoch':>18}{'ratio':>7}")
     for name in seconds:
         print(
             f"{name:16}{seconds[name]:9.1f}{seconds[name] / seconds['random batches']:7.2f}"

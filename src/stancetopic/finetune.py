@@ -23,17 +23,20 @@ import random
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import torch
+from datasets import Dataset
+from sentence_transformers import (
+    SentenceTransformer,
+    SentenceTransformerTrainer,
+    SentenceTransformerTrainingArguments,
+)
 from sentence_transformers.base.sampler import BatchSamplers, DefaultBatchSampler
+from sentence_transformers.sentence_transformer.losses import CosineSimilarityLoss
 from torch import Tensor, nn
+from transformers import set_seed
 
 from stancetopic.labels import STANCES, TOPICS
-
-if TYPE_CHECKING:
-    from datasets import Dataset
-    from sentence_transformers import SentenceTransformer
 
 SCALE = 10.0  # the classifiers see unit-length embeddings times this
 GROUP_BATCHES = 8  # length-sorted windows span this many batches
@@ -139,9 +142,6 @@ def _train(
     model: SentenceTransformer, dataset: Dataset, loss: nn.Module, params: dict, workdir: Path
 ) -> None:
     """One sentence-transformers training run, seeded and quiet."""
-    from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
-    from transformers import set_seed
-
     set_seed(params["seed"])
     arguments = SentenceTransformerTrainingArguments(
         output_dir=str(workdir),
@@ -168,9 +168,6 @@ def finetune(
 
     A phase is skipped when its epochs (or pairs per example) are 0.
     """
-    from datasets import Dataset
-    from sentence_transformers.sentence_transformer.losses import CosineSimilarityLoss
-
     torch.use_deterministic_algorithms(True)
     weight = params["stance_weight"]
     if params["epochs"] and params["pairs_per_example"]:
