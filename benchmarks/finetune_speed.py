@@ -1,75 +1,95 @@
-"""Benchmark: fine-tuning time with random batches against length-grouped ones.
+"""Benchmark: fine-tuning recipes side by side, time against quality.
 
-Usage: python benchmarks/finetune_speed.py [--rows 320]
+Usage: python benchmarks/finetune_speed.py [--rows N] [--variant '{"train_layers": 3}' ...]
 
-Fine-tunes a fresh copy of the base embedder twice in one run, both phases
-with the params in params.yaml, on the first ROWS lines of the train split
-`dvc repro` made (data/prepared/train.jsonl): once with random batches (the
-baseline), once with `group_by_length`. Prints seconds, the padded tokens of
-one phase-2 epoch under one shuffle of each kind (each text padded to its
-batch's longest) and the ratios.
+Fine-tunes a fresh copy of the base embedder once per recipe in one run, on
+the train split `dvc repro` made (data/prepared/; the first ROWS lines when
+given), then fits the pipeline's heads on it exactly as the `train` stage
+does (`heads.fit_heads`) and scores the calib slice and the held-out set
+(stance and topic macro-F1). The baseline is every layer trained
+(`train_layers: 0`, the old, slow recipe, through the same loop); the
+other rows are params.yaml's recipe and any `--variant` overrides. Choices
+are made on these calib and held-out figures, never on the test split.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import random
-import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+import numpy as np
 import yaml
-from datasets import Dataset
+from sklearn.metrics import f1_score
 
 from stancetopic import embedder
-from stancetopic.finetune import LengthGroupedBatchSampler, finetune
+from stancetopic.finetune import finetune
 from stancetopic.fixtures import read_labelled
-
-if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
+from stancetopic.heads import features, fit_heads
+from stancetopic.labels import UNVERIFIED
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def padded_tokens(model: SentenceTransformer, texts: list[str], batches: list[list[int]]) -> int:
-    """Tokens through the encoder when every text is padded to its batch's longest."""
-    lengths = [len(ids) for ids in model.tokenizer(texts)["input_ids"]]
-    return sum(len(batch) * max(lengths[i] for i in batch) for batch in batches)
+def macro_f1(records: list[dict], proba: np.ndarray, classes: list[str], head: str) -> float:
+    rows = [i for i, r in enumerate(records) if r[head] != UNVERIFIED]
+    predicted = [classes[k] for k in proba[rows].argmax(axis=1)]
+    return float(f1_score([records[i][head] for i in rows], predicted, average="macro"))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=320, help="train lines to fine-tune on")
+    parser.add_argument("--rows", type=int, default=0, help="train lines to fine-tune on (0: all)")
+    parser.add_argument("--variant", action="append", default=[], help="JSON overrides of finetune params")
+    parser.add_argument("--holdout", type=Path, default=ROOT / "data" / "holdout" / "holdout.jsonl")
     args = parser.parse_args()
     os.chdir(ROOT)
     params = yaml.safe_load(Path("params.yaml").read_text())
-    records = read_labelled([Path("data/prepared/train.jsonl")])[: args.rows]
-    texts = [r["text"] for r in records]
-    size = params["finetune"]["batch_size"]
-    dataset = Dataset.from_dict({"text": texts, "label": list(range(len(texts)))})
-    grouped = list(LengthGroupedBatchSampler(dataset, batch_size=size, drop_last=False, seed=0))
-    shuffled = random.Random(0).sample(range(len(texts)), len(texts))
-    random_batches = [shuffled[i : i + size] for i in range(0, len(texts), size)]
-
-    seconds = {}
-    for name, group in (("random batches", False), ("length-grouped", True)):
-        model = embedder.load(params["embed"]["model"])
-        with tempfile.TemporaryDirectory() as workdir:
-            start = time.perf_counter()
-            finetune(model, records, {**params["finetune"], "group_by_length": group}, Path(workdir))
-            seconds[name] = time.perf_counter() - start
-    tokens = {
-        "random batches": padded_tokens(model, texts, random_batches),
-        "length-grouped": padded_tokens(model, texts, grouped),
+    train = read_labelled([Path("data/prepared/train.jsonl")])
+    train = train[: args.rows] if args.rows else train
+    sets = {
+        "calib": read_labelled([Path("data/prepared/calib.jsonl")]),
+        "held-out": read_labelled([args.holdout]),
     }
-    print(f"{len(records)} train lines, batch size {size}, {os.cpu_count()} CPUs")
-    print(f"{'':16}{'seconds':>9}{'ratio':>7}{'tokens/epoch':>18}{'ratio':>7}")
-    for name in seconds:
+    recipes = {"every layer (baseline)": {"train_layers": 0}, "params.yaml": {}}
+    recipes |= {variant: json.loads(variant) for variant in args.variant}
+    print(f"{len(train)} train lines, {os.cpu_count()} CPUs, finetune params: {params['finetune']}")
+    print(
+        f"{'recipe':34}{'seconds':>9}{'ratio':>7}"
+        + "".join(f"{s + ' ' + h:>18}" for s in sets for h in ("stance", "topic"))
+    )
+    baseline = None
+    for name, overrides in recipes.items():
+        model = embedder.load(params["embed"]["model"])
+        start = time.perf_counter()
+        finetune(model, train, {**params["finetune"], **overrides})
+        seconds = time.perf_counter() - start
+        baseline = baseline or seconds
+        vectors = {s: embedder.encode(model, [r["text"] for r in records]) for s, records in sets.items()}
+        fitted = fit_heads(
+            train,
+            embedder.encode(model, [r["text"] for r in train]),
+            sets["calib"],
+            vectors["calib"],
+            params["train"],
+            params["label"],
+        )
+        cells = []
+        for s, records in sets.items():
+            for head in ("stance", "topic"):
+                x = features(
+                    vectors[s],
+                    [r["text"] for r in records],
+                    fitted.estimators["ngrams"],
+                    fitted.ngram_weights[head],
+                )
+                estimator = fitted.estimators[head]
+                cells.append(macro_f1(records, estimator.predict_proba(x), list(estimator.classes_), head))
         print(
-            f"{name:16}{seconds[name]:9.1f}{seconds[name] / seconds['random batches']:7.2f}"
-            f"{tokens[name]:18,}{tokens[name] / tokens['random batches']:7.2f}"
+            f"{name:34}{seconds:9.1f}{seconds / baseline:7.2f}" + "".join(f"{c:18.3f}" for c in cells),
+            flush=True,
         )
 
 

@@ -1,4 +1,4 @@
-"""Benchmark: TF-IDF, frozen, contrastive-only and fully fine-tuned embeddings, and the pipeline's heads.
+"""Benchmark: TF-IDF, frozen, every-layer and top-layer fine-tuned embeddings, and the pipeline's heads.
 
 Usage: python benchmarks/stance_models.py [--holdout data/holdout/holdout.jsonl]
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -25,7 +24,8 @@ from sklearn.metrics import f1_score
 from stancetopic import embedder
 from stancetopic.finetune import finetune
 from stancetopic.fixtures import read_labelled
-from stancetopic.heads import choose_ngram_weight, features, make_head, make_ngrams
+from stancetopic.heads import choose_ngram_weight, features, make_head, make_ngrams, training_rows
+from stancetopic.labels import UNVERIFIED
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,9 +33,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def scores(records: list[dict], stance: list[str], topic: list[str]) -> dict[str, float]:
     gold_s = [r["stance"] for r in records]
     gold_t = [r["topic"] for r in records]
-    hard = [i for i, r in enumerate(records) if r.get("hard")]
+    decided = [i for i, g in enumerate(gold_s) if g != UNVERIFIED]
+    hard = [i for i in decided if records[i].get("hard")]
     row = {
-        "stance F1": f1_score(gold_s, stance, average="macro"),
+        "stance F1": f1_score([gold_s[i] for i in decided], [stance[i] for i in decided], average="macro"),
         "stance F1 hard": f1_score([gold_s[i] for i in hard], [stance[i] for i in hard], average="macro"),
         "topic F1": f1_score(gold_t, topic, average="macro"),
     }
@@ -48,8 +49,9 @@ def scores(records: list[dict], stance: list[str], topic: list[str]) -> dict[str
 def fit_predict(train_x, train: list[dict], tests: list, params: dict) -> list[tuple[list[str], list[str]]]:
     heads = {}
     for head in ("stance", "topic"):
+        rows, labels, weights = training_rows(train, head)
         heads[head] = make_head(params["train"][head], params["train"]["seed"]).fit(
-            train_x, [r[head] for r in train]
+            train_x[rows], labels, sample_weight=weights
         )
     return [(list(heads["stance"].predict(x)), list(heads["topic"].predict(x))) for x in tests]
 
@@ -81,15 +83,14 @@ def main() -> None:
     settings = params["finetune"]
     variants = {
         "frozen + LR": None,
-        "contrastive only + LR": {**settings, "label_epochs": 0},
-        "fine-tuned + LR": settings,
+        "every layer fine-tuned + LR": {**settings, "train_layers": 0},
+        "fine-tuned (params.yaml) + LR": settings,
     }
     for name, variant in variants.items():
         started = time.perf_counter()
         model = embedder.load(params["embed"]["model"])
         if variant is not None:
-            with tempfile.TemporaryDirectory() as workdir:
-                finetune(model, train, variant, Path(workdir))
+            finetune(model, train, variant)
         train_x = embedder.encode(model, train_texts, batch)
         evaluation_x = [embedder.encode(model, t, batch) for t in texts]
         predictions = fit_predict(train_x, train, evaluation_x, params)
@@ -107,8 +108,9 @@ def main() -> None:
     weights = {}
     for head in ("stance", "topic"):
         weights[head] = choose_ngram_weight(head, params["train"], ngrams, train, train_x, calib, calib_x)
+        rows, labels, sample_weight = training_rows(train, head)
         estimator = make_head(params["train"][head], params["train"]["seed"]).fit(
-            features(train_x, train_texts, ngrams, weights[head]), [r[head] for r in train]
+            features(train_x, train_texts, ngrams, weights[head])[rows], labels, sample_weight=sample_weight
         )
         predicted[head] = [
             list(estimator.predict(features(x, t, ngrams, weights[head])))

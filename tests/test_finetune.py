@@ -1,12 +1,13 @@
-"""Fine-tuning: each phase moves the real embedder the way it is meant to."""
+"""Fine-tuning: the real embedder moves the way it is meant to, reproducibly."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from stancetopic import embedder
-from stancetopic.finetune import LengthGroupedBatchSampler, finetune, make_pairs
+from stancetopic.finetune import LayerSplit, base_states, finetune, length_grouped_batches, stance_loss
 from stancetopic.fixtures import read_labelled
 
 from .conftest import TINY
@@ -16,11 +17,10 @@ PARAMS = {
     "stance_weight": 1.0,  # stance only, so the test can measure it alone
     "batch_size": 8,
     "group_by_length": True,
-    "epochs": 1,
-    "pairs_per_example": 4,
-    "learning_rate": 1e-4,  # a few steps on 40 lines: larger than the pipeline's
-    "label_epochs": 3,
-    "label_learning_rate": 5e-5,
+    "train_layers": 2,
+    "epochs": 3,
+    "learning_rate": 2e-4,  # a few steps on 40 lines: larger than the pipeline's
+    "max_length": 256,
 }
 
 
@@ -32,29 +32,49 @@ def stance_gap(vectors: np.ndarray, stances: list[str]) -> float:
     return float(similarity[same & off_diagonal].mean() - similarity[~same].mean())
 
 
-@pytest.mark.parametrize("phase", ["pairs", "labels"])
-def test_each_phase_pulls_paragraphs_of_one_stance_together(tmp_path, phase):
+@pytest.mark.parametrize("train_layers", [2, 0])
+def test_finetuning_pulls_paragraphs_of_one_stance_together(train_layers):
+    """The top two layers on cached base states, or (0) the whole model, the slow way."""
     records = read_labelled([TINY])
     texts, stances = [r["text"] for r in records], [r["stance"] for r in records]
     model = embedder.load("all-MiniLM-L6-v2")  # fresh: fine-tuning changes it in place
+    frozen = [p.detach().clone() for p in model[0].auto_model.encoder.layer[0].parameters()]
     before = stance_gap(embedder.encode(model, texts), stances)
-    only = {"label_epochs": 0} if phase == "pairs" else {"epochs": 0}
-    finetune(model, records, {**PARAMS, **only}, tmp_path)
+    finetune(model, records, {**PARAMS, "train_layers": train_layers})
     after = stance_gap(embedder.encode(model, texts), stances)
     assert after > before + 0.05, (before, after)
+    unchanged = all(
+        torch.equal(a, b)
+        for a, b in zip(frozen, model[0].auto_model.encoder.layer[0].parameters(), strict=True)
+    )
+    assert unchanged == (train_layers == 2)  # the bottom layer moves only when everything trains
 
 
-def test_pairs_are_reproducible_and_pair_every_minimal_pair():
-    records = [
-        {"id": "x-1a", "text": "a", "stance": "affirms", "topic": "courts"},
-        {"id": "x-1b", "text": "b", "stance": "denies", "topic": "courts"},
-        {"id": "x-2", "text": "c", "stance": "affirms", "topic": "economy"},
-        {"id": "x-3", "text": "d", "stance": "denies", "topic": "economy"},
-    ]
-    pairs = make_pairs(records, 2, 0.5, seed=3)
-    assert make_pairs(records, 2, 0.5, seed=3) == pairs
-    assert (pairs["sentence1"][0], pairs["sentence2"][0], pairs["score"][0]) == ("a", "b", 0.5)
-    assert set(pairs["score"]) <= {0.0, 0.5, 1.0}  # graded: stance and topic each count half
+def test_finetuning_is_reproducible_and_leaves_torch_settings_alone():
+    records = read_labelled([TINY])[:16]
+    params = {**PARAMS, "epochs": 1}
+    vectors = []
+    for _ in range(2):
+        model = finetune(embedder.load("all-MiniLM-L6-v2"), records, params)
+        vectors.append(embedder.encode(model, [r["text"] for r in records]))
+    assert np.array_equal(vectors[0], vectors[1])
+    assert not torch.are_deterministic_algorithms_enabled()
+
+
+def test_an_unverified_line_is_trained_towards_an_even_stance():
+    logits = torch.tensor([[4.0, -4.0], [4.0, -4.0], [0.0, 0.0]])
+    sure = stance_loss(logits[:1], torch.tensor([0]))
+    assert stance_loss(logits[1:2], torch.tensor([2])) > sure  # confident on an unverified line: costly
+    assert stance_loss(logits[2:], torch.tensor([2])) < stance_loss(logits[1:2], torch.tensor([2]))
+
+
+def test_base_states_from_the_split_model_give_the_full_models_embeddings():
+    model = embedder.load("all-MiniLM-L6-v2")
+    texts = [r["text"] for r in read_labelled([TINY])[:6]]
+    split = LayerSplit(model, 2)
+    with torch.no_grad():
+        vectors = split.top(base_states(split, texts, 4, 256)).numpy()
+    assert np.allclose(vectors, embedder.encode(model, texts), atol=1e-5)
 
 
 def padded_length(batches: list[list[int]], lengths: list[int]) -> int:
@@ -63,20 +83,13 @@ def padded_length(batches: list[list[int]], lengths: list[int]) -> int:
 
 
 def test_length_grouped_batches_cover_every_row_once_with_less_padding():
-    from datasets import Dataset
-
-    rows = read_labelled([TINY]) * 10  # 400 rows: several windows of 8 batches
-    dataset = Dataset.from_dict({"text": [r["text"] for r in rows], "label": list(range(len(rows)))})
-    sampler = LengthGroupedBatchSampler(dataset, batch_size=8, drop_last=False, seed=7)
-    first = list(sampler)
-    assert sorted(i for batch in first for i in batch) == list(range(len(rows)))
-    assert len(first) == len(sampler)
-    assert list(sampler) == first  # reproducible for a seed and epoch
-    sampler.set_epoch(1)
-    assert list(sampler) != first  # a new order each epoch
-    lengths = [len(r["text"]) for r in rows]
-    random_order = np.random.default_rng(7).permutation(len(rows)).tolist()
-    random_batches = [random_order[i : i + 8] for i in range(0, len(rows), 8)]
+    lengths = [len(r["text"]) for r in read_labelled([TINY]) * 10]  # 400 rows: several windows
+    first = length_grouped_batches(lengths, 8, seed=7)
+    assert sorted(i for batch in first for i in batch) == list(range(len(lengths)))
+    assert length_grouped_batches(lengths, 8, seed=7) == first  # reproducible for a seed
+    assert length_grouped_batches(lengths, 8, seed=8) != first  # a new order each epoch
+    random_order = np.random.default_rng(7).permutation(len(lengths)).tolist()
+    random_batches = [random_order[i : i + 8] for i in range(0, len(lengths), 8)]
     assert padded_length(first, lengths) < 0.9 * padded_length(random_batches, lengths)
 
 

@@ -129,3 +129,30 @@ def test_an_empty_block_stops_a_headline_from_taking_the_next_record():
         "Supreme court upholds the prison sentence of a former minister",
         "Judges dismissed the appeal on Friday.",
     ]
+
+
+def test_a_headline_alone_in_its_file_or_record_is_labelled():
+    headline = "Egypt's President denies offering land to Palestinians"
+    assert texts(headline + "\n") == [headline]
+    assert texts("Share this\n\n" + headline + "\n") == [headline]  # boilerplate does not count
+    record = [[Segment(headline, None, None)]]
+    lone = [[Segment("Minister quits", None, None)]]
+    assert [u.text for u in units([*record, [], *lone, []])] == [headline]  # two words: still a fragment
+    assert texts("Ministry denies report\n\nThe ministry denied the report on Monday.\n") == [
+        "Ministry denies report\n\nThe ministry denied the report on Monday."
+    ]  # not alone: it is joined with its teaser as before
+
+
+def test_a_headline_in_a_list_of_headlines_still_needs_eight_words():
+    assert texts("Minister denies offering land\n\nBank raises rates again\n") == []
+
+
+def test_a_line_ending_in_a_bracketed_full_stop_is_a_sentence_not_a_headline():
+    source = (
+        "The ministry rejected the report (first published by Dawn on Sunday, citing officials.)\n\n"
+        "Officials said talks would resume next week after the holiday.\n"
+    )
+    assert texts(source) == [
+        "The ministry rejected the report (first published by Dawn on Sunday, citing officials.)",
+        "Officials said talks would resume next week after the holiday.",
+    ]

@@ -1,4 +1,4 @@
-"""Stage `finetune`: fine-tune the embedder on the train split (pairs, then labels).
+"""Stage `finetune`: fine-tune the embedder's top layers on the train split.
 
 Usage: python train/finetune.py   (reads params.yaml: finetune.*, embed.model)
 Writes models/embedder/, a sentence-transformers model folder that the later
@@ -8,7 +8,6 @@ model is saved there unchanged, so every later step works the same way.
 
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import yaml
@@ -25,9 +24,7 @@ def main() -> int:
     settings = params["finetune"]
     model = embedder.load(params["embed"]["model"])
     if settings["enabled"]:
-        records = read_labelled([Path("data/prepared/train.jsonl")])
-        with tempfile.TemporaryDirectory() as workdir:
-            finetune(model, records, settings, Path(workdir))
+        finetune(model, read_labelled([Path("data/prepared/train.jsonl")]), settings)
     shutil.rmtree(OUT, ignore_errors=True)
     model.save(str(OUT), create_model_card=False)
     state = "fine-tuned" if settings["enabled"] else "unchanged (finetune.enabled is false)"

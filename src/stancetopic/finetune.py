@@ -1,189 +1,216 @@
-"""Fine-tuning of the embedder on labelled paragraphs, in two phases.
+"""Fine-tuning of the embedder: its top layers, end to end under two classifiers.
 
 Frozen sentence embeddings mostly encode what a paragraph is about, not whether
-it affirms or denies it. Phase 1 is contrastive (the SetFit recipe): pairs
-whose target cosine similarity is
-`stance_weight * same_stance + (1 - stance_weight) * same_topic`, so opposite
-stances are pushed apart while topics stay together. Phase 2 trains the
-embedder end to end under two linear classifiers (stance and topic,
-cross-entropy weighted by the same `stance_weight`), which teaches it the few
-words that flip a stance ("dismissed the appeal" affirms a verdict, "allowed
-the appeal" denies it) far more directly than pairs do. The classifiers are
-thrown away: the stages' logistic-regression heads are trained afterwards.
+it affirms or denies it. Training the embedder under a linear stance and a
+linear topic classifier (cross-entropy weighted by `stance_weight`) teaches it
+the few words that flip a stance ("dismissed the appeal" affirms a verdict,
+"allowed the appeal" denies it). The classifiers are thrown away: the stages'
+logistic-regression heads are trained afterwards.
 
-With `group_by_length`, batches hold paragraphs of similar length
-(`LengthGroupedBatchSampler`): a batch is padded to its longest text, so
-random batches of news paragraphs spend much of the encoder's work on padding
-(`benchmarks/finetune_speed.py` measures it).
+Why only the top layers: back-propagating through all six layers of MiniLM
+on a CPU made retraining take ten minutes. Here the lower layers stay frozen,
+so each text goes through them once (`base_states`, no gradients) and every
+epoch runs and back-propagates through the top `train_layers` only
+(`benchmarks/finetune_speed.py` compares it with training every layer).
+A model that is not BERT-shaped (no `embeddings` and `encoder.layer`) is
+trained whole, the slow way.
+
+`unverified` records (a claim reported without taking a side) are trained
+towards an even stance (a soft 0.5 / 0.5 target), so the model learns to be
+unsure of them instead of being told they affirm or deny.
 """
 
 from __future__ import annotations
 
-import random
-import re
+import math
 from collections.abc import Iterator
-from pathlib import Path
+from contextlib import contextmanager
+from typing import Any
 
 import torch
-from datasets import Dataset
-from sentence_transformers import (
-    SentenceTransformer,
-    SentenceTransformerTrainer,
-    SentenceTransformerTrainingArguments,
-)
-from sentence_transformers.base.sampler import BatchSamplers, DefaultBatchSampler
-from sentence_transformers.sentence_transformer.losses import CosineSimilarityLoss
 from torch import Tensor, nn
-from transformers import set_seed
 
-from stancetopic.labels import STANCES, TOPICS
+from stancetopic.labels import FIXTURE_STANCES, STANCES, TOPICS
 
 SCALE = 10.0  # the classifiers see unit-length embeddings times this
 GROUP_BATCHES = 8  # length-sorted windows span this many batches
+WARMUP = 0.1  # share of the steps over which the learning rate rises
 
-PAIR_ID = re.compile(r"^(?P<event>.+\d)(?P<side>[ab])$")
 
+def length_grouped_batches(lengths: list[int], batch_size: int, seed: int) -> list[list[int]]:
+    """Shuffled batches of similar-length rows, reproducible for a seed.
 
-def make_pairs(records: list[dict], pairs_per_example: int, stance_weight: float, seed: int) -> dict:
-    """Training pairs with graded similarity targets, reproducible for a seed.
-
-    Each paragraph gets half its partners with the same stance and half with the
-    opposite one; a minimal pair (ids `…12a` / `…12b`: one event, opposite
-    stances) is always paired, the hardest negative there is.
+    A batch is padded to its longest text, so random batches of news
+    paragraphs spend much of the work on padding. The rows are shuffled,
+    windows of `GROUP_BATCHES` batches sorted by length, cut into batches, and
+    the batches shuffled: each batch is still a random draw of topics and
+    stances, only with little padding.
     """
-    rng = random.Random(seed)
-    by_stance: dict[str, list[int]] = {}
-    for i, record in enumerate(records):
-        by_stance.setdefault(record["stance"], []).append(i)
-    index_of = {r["id"]: i for i, r in enumerate(records)}
-    first, second, score = [], [], []
-
-    def add(i: int, j: int) -> None:
-        a, b = records[i], records[j]
-        same_stance = float(a["stance"] == b["stance"])
-        same_topic = float(a["topic"] == b["topic"])
-        first.append(a["text"])
-        second.append(b["text"])
-        score.append(stance_weight * same_stance + (1 - stance_weight) * same_topic)
-
-    for i, record in enumerate(records):
-        match = PAIR_ID.match(record["id"])
-        if match:
-            partner = match["event"] + ("b" if match["side"] == "a" else "a")
-            if partner in index_of and match["side"] == "a":
-                add(i, index_of[partner])
-        for k in range(pairs_per_example):
-            want_same = k % 2 == 0
-            pool = [s for s in by_stance if (s == record["stance"]) == want_same]
-            if not pool:
-                continue
-            candidates = by_stance[rng.choice(pool)]
-            j = rng.choice(candidates)
-            if j != i:
-                add(i, j)
-    return {"sentence1": first, "sentence2": second, "score": score}
+    generator = torch.Generator().manual_seed(seed)
+    order = torch.randperm(len(lengths), generator=generator).tolist()
+    window = batch_size * GROUP_BATCHES
+    batches = []
+    for start in range(0, len(order), window):
+        rows = sorted(order[start : start + window], key=lengths.__getitem__)
+        batches += [rows[i : i + batch_size] for i in range(0, len(rows), batch_size)]
+    return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
 
 
-class LengthGroupedBatchSampler(DefaultBatchSampler):
-    """Shuffled batches of similar-length rows, reproducible for a seed and epoch.
+class LayerSplit:
+    """A sentence-transformers model cut into a frozen base and a trained top.
 
-    Each epoch shuffles the rows, sorts windows of `GROUP_BATCHES` batches by
-    length (characters over the text columns, a proxy for tokens), cuts them
-    into batches and shuffles the batches, so every batch is still a random
-    draw of topics and stances, only with little padding.
+    BERT-shaped models (MiniLM, MPNet, BERT…) are cut between encoder layers;
+    any other model is all top (its base state is just the tokens).
     """
 
-    def __init__(self, dataset: Dataset, batch_size: int, drop_last: bool, **kwargs: object) -> None:
-        super().__init__(dataset, batch_size=batch_size, drop_last=drop_last, **kwargs)
-        texts = [
-            name for name, feature in dataset.features.items() if getattr(feature, "dtype", "") == "string"
-        ]
-        self.lengths = [sum(len(row[name]) for name in texts) for row in dataset.select_columns(texts)]
-
-    def __iter__(self) -> Iterator[list[int]]:
-        generator = torch.Generator().manual_seed(self.seed + self.epoch)
-        order = torch.randperm(len(self.lengths), generator=generator).tolist()
-        window = self.batch_size * GROUP_BATCHES
-        batches = []
-        for start in range(0, len(order), window):
-            rows = sorted(order[start : start + window], key=self.lengths.__getitem__)
-            batches += [rows[i : i + self.batch_size] for i in range(0, len(rows), self.batch_size)]
-        if self.drop_last:
-            batches = [batch for batch in batches if len(batch) == self.batch_size]
-        for i in torch.randperm(len(batches), generator=generator).tolist():
-            yield batches[i]
-
-
-class LabelLoss(nn.Module):
-    """Weighted cross-entropy of a stance and a topic classifier on the embedding."""
-
-    def __init__(self, model: SentenceTransformer, stance_weight: float, seed: int) -> None:
-        super().__init__()
+    def __init__(self, model: Any, train_layers: int) -> None:
         self.model = model
-        self.stance_weight = stance_weight
-        dimension = model.get_embedding_dimension()
-        generator = torch.Generator().manual_seed(seed)  # the classifiers' start, reproducible
-        self.stance = nn.Linear(dimension, len(STANCES))
-        self.topic = nn.Linear(dimension, len(TOPICS))
-        for layer in (self.stance, self.topic):
-            nn.init.normal_(layer.weight, std=0.02, generator=generator)
-            nn.init.zeros_(layer.bias)
+        transformer = model[0]
+        self.bert = getattr(transformer, "auto_model", None)
+        layers = getattr(getattr(self.bert, "encoder", None), "layer", None)
+        layered = layers is not None and hasattr(self.bert, "embeddings")
+        if layered and 0 < train_layers < len(layers):
+            self.base_layers, self.top_layers = list(layers[:-train_layers]), list(layers[-train_layers:])
+            self.trained: list[nn.Module] = self.top_layers
+        else:
+            self.bert, self.base_layers, self.top_layers = None, [], []
+            self.trained = [model]
 
-    def forward(self, features: list[dict[str, Tensor]], labels: Tensor) -> Tensor:
-        # Unit-length embeddings, as the stages feed the heads; scaled up so the
-        # logits can reach confident values.
-        embedding = nn.functional.normalize(self.model(features[0])["sentence_embedding"], dim=-1) * SCALE
-        stance = nn.functional.cross_entropy(self.stance(embedding), labels[:, 0])
-        topic = nn.functional.cross_entropy(self.topic(embedding), labels[:, 1])
-        return self.stance_weight * stance + (1 - self.stance_weight) * topic
+    def parameters(self) -> list[nn.Parameter]:
+        return [p for module in self.trained for p in module.parameters()]
 
+    def _mask(self, hidden: Tensor, attention: Tensor) -> Tensor | None:
+        from transformers.masking_utils import create_bidirectional_mask
 
-def _train(
-    model: SentenceTransformer, dataset: Dataset, loss: nn.Module, params: dict, workdir: Path
-) -> None:
-    """One sentence-transformers training run, seeded and quiet."""
-    set_seed(params["seed"])
-    arguments = SentenceTransformerTrainingArguments(
-        output_dir=str(workdir),
-        num_train_epochs=params["epochs"],
-        per_device_train_batch_size=params["batch_size"],
-        learning_rate=params["learning_rate"],
-        warmup_steps=0.1,  # a float is a fraction of the steps
-        seed=params["seed"],
-        data_seed=params["seed"],
-        batch_sampler=LengthGroupedBatchSampler if params["group_by_length"] else BatchSamplers.BATCH_SAMPLER,
-        save_strategy="no",
-        report_to="none",
-        use_cpu=True,
-        disable_tqdm=True,
-        logging_strategy="no",
-    )
-    SentenceTransformerTrainer(model=model, args=arguments, train_dataset=dataset, loss=loss).train()
-
-
-def finetune(
-    model: SentenceTransformer, records: list[dict], params: dict, workdir: Path
-) -> SentenceTransformer:
-    """Fine-tune `model` in place on `records` (phase 1 pairs, phase 2 labels); returns it.
-
-    A phase is skipped when its epochs (or pairs per example) are 0.
-    """
-    torch.use_deterministic_algorithms(True)
-    weight = params["stance_weight"]
-    if params["epochs"] and params["pairs_per_example"]:
-        pairs = make_pairs(records, params["pairs_per_example"], weight, params["seed"])
-        _train(model, Dataset.from_dict(pairs), CosineSimilarityLoss(model), params, workdir)
-    if params["label_epochs"]:
-        labelled = Dataset.from_dict(
-            {
-                "text": [r["text"] for r in records],
-                "label": [[STANCES.index(r["stance"]), TOPICS.index(r["topic"])] for r in records],
-            }
+        return create_bidirectional_mask(
+            config=self.bert.config, inputs_embeds=hidden, attention_mask=attention
         )
-        phase = {
-            **params,
-            "epochs": params["label_epochs"],
-            "learning_rate": params["label_learning_rate"],
+
+    @torch.no_grad()
+    def base(self, features: dict[str, Tensor]) -> list[dict[str, Tensor]]:
+        """Per text, what the top needs: the frozen layers' output (or its tokens)."""
+        attention = features["attention_mask"]
+        lengths = attention.sum(dim=1).tolist()
+        if self.bert is None:
+            return [{k: v[i, : lengths[i]] for k, v in features.items()} for i in range(len(lengths))]
+        hidden = self.bert.embeddings(
+            input_ids=features["input_ids"], token_type_ids=features.get("token_type_ids")
+        )
+        mask = self._mask(hidden, attention)
+        for layer in self.base_layers:
+            hidden = layer(hidden, mask)
+        return [{"hidden": hidden[i, : lengths[i]].clone()} for i in range(len(lengths))]
+
+    def top(self, states: list[dict[str, Tensor]]) -> Tensor:
+        """Sentence embeddings for a batch of base states (with gradients)."""
+        padded = {
+            key: nn.utils.rnn.pad_sequence([s[key] for s in states], batch_first=True) for key in states[0]
         }
-        _train(model, labelled, LabelLoss(model, weight, params["seed"]), phase, workdir)
+        if self.bert is None:
+            return self.model(padded)["sentence_embedding"]
+        hidden = padded["hidden"]
+        attention = nn.utils.rnn.pad_sequence(
+            [torch.ones(len(s["hidden"]), dtype=torch.long) for s in states], batch_first=True
+        )
+        mask = self._mask(hidden, attention)
+        for layer in self.top_layers:
+            hidden = layer(hidden, mask)
+        features = {"token_embeddings": hidden, "attention_mask": attention}
+        for module in list(self.model)[1:]:  # pooling, normalisation, any dense layers
+            features = module(features)
+        return features["sentence_embedding"]
+
+
+def base_states(
+    split: LayerSplit, texts: list[str], batch_size: int, max_length: int
+) -> list[dict[str, Tensor]]:
+    """Each text's base state, computed once, in batches of similar length."""
+    tokenizer = split.model.tokenizer
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    states: list[dict[str, Tensor]] = [{} for _ in texts]
+    for start in range(0, len(order), batch_size * 4):
+        rows = order[start : start + batch_size * 4]
+        features = tokenizer(
+            [texts[i] for i in rows],
+            padding=True,
+            truncation=True,
+            max_length=max_length,
+            return_tensors="pt",
+        )
+        for row, state in zip(rows, split.base(dict(features)), strict=True):
+            states[row] = state
+    return states
+
+
+def stance_loss(logits: Tensor, targets: Tensor) -> Tensor:
+    """Cross-entropy; an `unverified` target counts as half affirms, half denies."""
+    log_p = nn.functional.log_softmax(logits, dim=-1)
+    decided = targets < len(STANCES)
+    hard = -log_p.gather(1, targets.clamp(max=len(STANCES) - 1)[:, None])[:, 0]
+    return torch.where(decided, hard, -log_p.mean(dim=-1)).mean()
+
+
+@contextmanager
+def _deterministic(seed: int) -> Iterator[None]:
+    """Seeded, deterministic kernels inside; the caller's torch settings restored after."""
+    previous = torch.are_deterministic_algorithms_enabled()
+    rng = torch.get_rng_state()
+    torch.use_deterministic_algorithms(True)
+    torch.manual_seed(seed)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(previous)
+        torch.set_rng_state(rng)
+
+
+def finetune(model: Any, records: list[dict], params: dict) -> Any:
+    """Fine-tune `model` in place on `records` (params: the `finetune` section); returns it.
+
+    Nothing is trained when `epochs` is 0.
+    """
+    if not params["epochs"] or not records:
+        return model
+    weight = params["stance_weight"]
+    with _deterministic(params["seed"]):
+        split = LayerSplit(model, params["train_layers"])
+        model.eval()
+        texts = [r["text"] for r in records]
+        states = base_states(split, texts, params["batch_size"], params["max_length"])
+        stance_targets = torch.tensor([FIXTURE_STANCES.index(r["stance"]) for r in records])
+        topic_targets = torch.tensor([TOPICS.index(r["topic"]) for r in records])
+        dimension = model.get_embedding_dimension()
+        stance_head, topic_head = nn.Linear(dimension, len(STANCES)), nn.Linear(dimension, len(TOPICS))
+        for layer in (stance_head, topic_head):
+            nn.init.normal_(layer.weight, std=0.02)
+            nn.init.zeros_(layer.bias)
+        trained = split.parameters() + list(stance_head.parameters()) + list(topic_head.parameters())
+        optimizer = torch.optim.AdamW(trained, lr=params["learning_rate"])
+        lengths = [len(s[next(iter(s))]) for s in states]
+        steps = params["epochs"] * math.ceil(len(records) / params["batch_size"])
+        warmup = max(1, int(WARMUP * steps))
+        schedule = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: min((step + 1) / warmup, max(0.0, (steps - step) / (steps - warmup)))
+        )
+        for module in split.trained:
+            module.train()
+        for epoch in range(params["epochs"]):
+            for batch in _batches(lengths, params, epoch):
+                embedding = nn.functional.normalize(split.top([states[i] for i in batch]), dim=-1) * SCALE
+                loss = weight * stance_loss(stance_head(embedding), stance_targets[batch]) + (
+                    1 - weight
+                ) * nn.functional.cross_entropy(topic_head(embedding), topic_targets[batch])
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                schedule.step()
+        model.eval()
     return model
+
+
+def _batches(lengths: list[int], params: dict, epoch: int) -> list[list[int]]:
+    seed = params["seed"] + epoch
+    if params["group_by_length"]:
+        return length_grouped_batches(lengths, params["batch_size"], seed)
+    order = torch.randperm(len(lengths), generator=torch.Generator().manual_seed(seed)).tolist()
+    return [order[i : i + params["batch_size"]] for i in range(0, len(order), params["batch_size"])]

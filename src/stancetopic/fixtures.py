@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from stancetopic.labels import HARD_TAGS, STANCES, TOPICS
+from stancetopic.labels import FIXTURE_STANCES, HARD_TAGS, TOPICS
 
 REQUIRED_KEYS = ("id", "text", "stance", "topic")
 OPTIONAL_KEYS = ("also", "hard")
@@ -49,8 +49,8 @@ def _check_record(obj: object, strict: bool) -> list[str]:
         errors.append("'id' must be a non-empty string")
     if "text" in obj and (not isinstance(obj["text"], str) or not obj["text"].strip()):
         errors.append("'text' is empty" if obj["text"] == "" else "'text' must be a non-empty string")
-    if "stance" in obj and obj["stance"] not in STANCES:
-        errors.append(f"unknown stance {obj['stance']!r} (expected one of {', '.join(STANCES)})")
+    if "stance" in obj and obj["stance"] not in FIXTURE_STANCES:
+        errors.append(f"unknown stance {obj['stance']!r} (expected one of {', '.join(FIXTURE_STANCES)})")
     if "topic" in obj and obj["topic"] not in TOPICS:
         errors.append(f"unknown topic {obj['topic']!r} (expected one of {', '.join(TOPICS)})")
     also = obj.get("also", [])

@@ -1,8 +1,14 @@
-"""The scikit-learn heads, built from params.yaml so every knob is versioned."""
+"""The scikit-learn heads, built from params.yaml so every knob is versioned.
+
+`fit_heads` is the whole recipe (n-gram weight, fit, calibration, threshold),
+used by the `train` stage and the benchmarks alike.
+"""
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sparse
@@ -11,6 +17,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
+
+from stancetopic.labels import STANCES, TOPICS, UNVERIFIED
 
 THRESHOLDS = np.round(np.arange(0.50, 0.96, 0.01), 2)
 
@@ -66,14 +74,17 @@ def choose_ngram_weight(
     candidates = train[head].get("ngram_weights", [0.0])
     if not calib:
         return float(candidates[0])  # nothing to choose on
-    texts, calib_texts = [r["text"] for r in records], [r["text"] for r in calib]
-    gold = [r[head] for r in calib]
+    texts = [r["text"] for r in records]
+    rows, y, weights = training_rows(records, head)
+    decided = [i for i, r in enumerate(calib) if r[head] != UNVERIFIED]
+    gold = [calib[i][head] for i in decided]
+    calib_texts = [calib[i]["text"] for i in decided]
     best, best_score = 0.0, -1.0
     for weight in candidates:
         estimator = make_head(train[head], train["seed"]).fit(
-            features(vectors, texts, ngrams, weight), [r[head] for r in records]
+            features(vectors, texts, ngrams, weight)[rows], y, sample_weight=weights
         )
-        predicted = estimator.predict(features(calib_vectors, calib_texts, ngrams, weight))
+        predicted = estimator.predict(features(calib_vectors[decided], calib_texts, ngrams, weight))
         score = f1_score(gold, predicted, average="macro")
         if score > best_score + 1e-9:
             best, best_score = float(weight), score
@@ -81,7 +92,11 @@ def choose_ngram_weight(
 
 
 def calibrate(
-    head: LogisticRegression, x: np.ndarray | sparse.csr_matrix, y: list[str], method: str
+    head: LogisticRegression,
+    x: np.ndarray | sparse.csr_matrix,
+    y: list[str],
+    method: str,
+    sample_weight: np.ndarray | None = None,
 ) -> CalibratedClassifierCV | LogisticRegression:
     """Recalibrate a fitted head on held-out vectors it and the embedder never saw.
 
@@ -92,7 +107,13 @@ def calibrate(
     folds = min(5, *Counter(y).values())  # the calibration maps are fitted and averaged by fold
     if folds < 2:
         return head
-    return CalibratedClassifierCV(FrozenEstimator(head), method=method, cv=folds).fit(x, y)
+    calibrated = CalibratedClassifierCV(FrozenEstimator(head), method=method, cv=folds)
+    if sample_weight is None or np.all(sample_weight == 1):
+        return calibrated.fit(x, y)
+    with warnings.catch_warnings():
+        # The frozen head is not refitted, so only the calibration map needs the weights.
+        warnings.filterwarnings("ignore", message="Since FrozenEstimator does not appear to accept")
+        return calibrated.fit(x, y, sample_weight=sample_weight)
 
 
 def uncertain_threshold(confidence: np.ndarray, correct: np.ndarray, target_accuracy: float) -> float:
@@ -106,3 +127,78 @@ def uncertain_threshold(confidence: np.ndarray, correct: np.ndarray, target_accu
         if kept.any() and correct[kept].mean() >= target_accuracy:
             return float(threshold)
     return float(THRESHOLDS[-1])
+
+
+def training_rows(records: list[dict], head: str) -> tuple[list[int], list[str], np.ndarray]:
+    """Row indexes, labels and sample weights to fit a head on.
+
+    An `unverified` line takes no side: for the stance head it is two rows of
+    half weight, one affirming and one denying, which pulls its score to 0.5.
+    """
+    rows, labels, weights = [], [], []
+    for i, record in enumerate(records):
+        if head == "stance" and record["stance"] == UNVERIFIED:
+            rows += [i] * len(STANCES)
+            labels += list(STANCES)
+            weights += [1 / len(STANCES)] * len(STANCES)
+        else:
+            rows.append(i)
+            labels.append(record[head])
+            weights.append(1.0)
+    return rows, labels, np.asarray(weights)
+
+
+@dataclass
+class FittedHeads:
+    """What `fit_heads` returns: the estimators and the choices made on calib."""
+
+    estimators: dict  # "stance", "topic": fitted (calibrated) heads; "ngrams": the vectorizer
+    ngram_weights: dict[str, float]
+    uncertain_below: dict[str, float]
+
+
+def fit_heads(
+    records: list[dict],
+    vectors: np.ndarray,
+    calib: list[dict],
+    calib_vectors: np.ndarray,
+    train: dict,
+    label: dict,
+) -> FittedHeads:
+    """Fit both heads on train, choose n-gram weights and thresholds on calib, calibrate on calib.
+
+    `train` and `label` are the params.yaml sections. Raises ValueError when
+    the training records lack one of a head's labels.
+    """
+    texts = [r["text"] for r in records]
+    calib_texts = [r["text"] for r in calib]
+    ngrams = make_ngrams().fit(texts)
+    weights = {
+        head: choose_ngram_weight(head, train, ngrams, records, vectors, calib, calib_vectors)
+        for head in ("stance", "topic")
+    }
+    # One threshold per head: stance has two classes and topic five, so a pooled
+    # threshold would flag almost no stance at all.
+    thresholds = dict.fromkeys(("stance", "topic"), float(label["uncertain_below"]))
+    estimators: dict = {"ngrams": ngrams}
+    for head, labels in (("stance", STANCES), ("topic", TOPICS)):
+        rows, y, sample_weight = training_rows(records, head)
+        estimator = make_head(train[head], train["seed"])
+        estimator.fit(features(vectors, texts, ngrams, weights[head])[rows], y, sample_weight=sample_weight)
+        if set(estimator.classes_) != set(labels):
+            raise ValueError(f"the training split lacks some {head} labels")
+        method = train[head]["calibration"]
+        if calib and method != "none":
+            calib_x = features(calib_vectors, calib_texts, ngrams, weights[head])
+            rows, y, sample_weight = training_rows(calib, head)
+            estimator = calibrate(estimator, calib_x[rows], y, method, sample_weight)
+            decided = [i for i, r in enumerate(calib) if r[head] != UNVERIFIED]
+            proba = estimator.predict_proba(calib_x[decided])
+            correct = estimator.classes_[proba.argmax(axis=1)] == np.array([calib[i][head] for i in decided])
+            thresholds[head] = uncertain_threshold(proba.max(axis=1), correct, label["target_accuracy"])
+        estimators[head] = estimator
+    # scikit-learn caches id(stop_words), a memory address, on the vectorizer at
+    # every transform; it is only a cache, and dropping it keeps the pickle
+    # byte-identical from run to run.
+    vars(ngrams).pop("_stop_words_id", None)
+    return FittedHeads(estimators, weights, thresholds)

@@ -10,6 +10,7 @@ merged with it into one unit.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 AGENCIES = frozenset(
@@ -60,7 +61,8 @@ FURNITURE = re.compile(
     r"^(?:" + "|".join(re.escape(p) for p in sorted(NAVIGATION + CREDITS, key=len, reverse=True)) + r")(?!\w)"
 )
 MAX_FURNITURE_WORDS = 15
-SENTENCE_END = tuple(end + close for end in ".!?" for close in ("", '"', "'", "\u201d", "\u2019", ")"))
+CLOSERS = "\"'\u201d\u2019)"
+SENTENCE_END = tuple(end + close for end in ".!?" for close in ("", *CLOSERS))
 EMPHASIS = "*_ \t"
 MIN_SENTENCE_WORDS = 3
 MIN_HEADLINE_WORDS = 8
@@ -105,9 +107,10 @@ def is_label(line: str) -> bool:
 
 
 def is_headline(line: str) -> bool:
-    """One line that reads as a headline: words, no full stop, not a byline or date.
+    """One line that reads as a headline: words, no sentence end, not a byline or date.
 
-    A question mark is allowed: question headlines are common.
+    A question mark is allowed: question headlines are common. A line ending in
+    `.)` or `."` is a sentence, not a headline.
     """
     words = line.split()
     wordy = sum(1 for w in words if sum(c.isalpha() for c in w) >= 2)
@@ -115,7 +118,7 @@ def is_headline(line: str) -> bool:
         MIN_SENTENCE_WORDS <= len(words) <= MAX_HEADLINE_WORDS
         and wordy >= 3
         and "\n" not in line.strip()
-        and not line.rstrip(EMPHASIS).endswith((".", "!", '."', ".\u201d"))
+        and not (is_sentence(line) and not line.rstrip(EMPHASIS + CLOSERS).endswith("?"))
         and not BYLINE.match(line.strip())
     )
 
@@ -216,7 +219,32 @@ def units(blocks: list[list[Segment]], source: str | None = None) -> list[Segmen
     `source` is the decoded file for plain-text formats, whose units are exact
     slices of it; for HTML and JSON it is None and lines are joined instead.
     """
-    runs = _runs(blocks, source)
+    merged: list[Segment] = []
+    for record in _records(blocks):
+        runs = _runs(record, source)
+        present = [run for run in runs if run is not None]
+        if len(present) == 1 and is_headline(present[0].text):
+            merged += present  # a headline alone in its file or record is the news itself
+        else:
+            merged += _merge(runs, source)
+    return merged
+
+
+def _records(blocks: list[list[Segment]]) -> Iterator[list[list[Segment]]]:
+    """The blocks of each JSON record (an empty block ends one), or of the whole file."""
+    record: list[list[Segment]] = []
+    for block in blocks:
+        if block:
+            record.append(block)
+        elif record:
+            yield record
+            record = []
+    if record:
+        yield record
+
+
+def _merge(runs: list[Segment | None], source: str | None) -> list[Segment]:
+    """Headlines joined with their teasers; fragments dropped."""
     merged: list[Segment] = []
     index = 0
     while index < len(runs):

@@ -143,15 +143,15 @@ def html_blocks(source: str) -> list[list[str]]:
 
 
 def _object_blocks(obj: object) -> list[list[str]]:
-    """Headline and body blocks of one JSON article object."""
-    if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+    """Headline and body blocks of one JSON article object (a headline alone will do)."""
+    if not isinstance(obj, dict):
         raise ReadError("no string 'text' field")
-    blocks = []
     title = next((obj[k] for k in TITLE_KEYS if isinstance(obj.get(k), str) and obj[k].strip()), None)
-    if title:
-        blocks.append([" ".join(title.split())])
-    blocks += [[s.text for s in block] for block in lines_to_blocks(obj["text"])]
-    return blocks
+    text = obj.get("text", "" if title else None)
+    if not isinstance(text, str):
+        raise ReadError("no string 'text' field")
+    blocks = [[" ".join(title.split())]] if title else []
+    return blocks + [[s.text for s in block] for block in lines_to_blocks(text)]
 
 
 def json_blocks(source: str, lines: bool) -> tuple[list[list[str]], list[tuple[str, str]]]:

@@ -15,6 +15,7 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precisio
 
 from stancetopic.digest import sha256_file
 from stancetopic.fixtures import read_labelled
+from stancetopic.labels import UNVERIFIED
 
 if TYPE_CHECKING:
     from stancetopic.predictor import Predictor
@@ -86,6 +87,10 @@ def build_report(
     topic_gold = [r["topic"] for r in records]
     stance_ok = np.array([g == p for g, p in zip(stance_gold, stance_pred, strict=True)])
     topic_ok = np.array([g == p for g, p in zip(topic_gold, topic_pred, strict=True)])
+    # `unverified` lines take no side: they count for topic, and for stance only
+    # by how unsure the model is about them (the "unverified" section).
+    decided = [i for i, gold in enumerate(stance_gold) if gold != UNVERIFIED]
+    undecided = [i for i, gold in enumerate(stance_gold) if gold == UNVERIFIED]
 
     report: dict = {
         "n": len(records),
@@ -96,10 +101,10 @@ def build_report(
             "fixtures_sha256": manifest.get("fixtures_sha256"),
             "files": manifest["files"],
         },
-        "stance": head_metrics(stance_gold, stance_pred, stances),
+        "stance": head_metrics([stance_gold[i] for i in decided], [stance_pred[i] for i in decided], stances),
         "topic": head_metrics(topic_gold, topic_pred, topics),
     }
-    hard = [i for i, record in enumerate(records) if record.get("hard")]
+    hard = [i for i in decided if records[i].get("hard")]
     report["stance"]["hard_macro_f1"] = (
         _r(f1_score([stance_gold[i] for i in hard], [stance_pred[i] for i in hard], average="macro"))
         if hard
@@ -115,16 +120,23 @@ def build_report(
             zero_division=0,
         )
     )
-    report["stance"]["ece"] = calibration(stance_proba.max(axis=1), stance_ok)["ece"]
+    stance_confidence = stance_proba.max(axis=1)
+    report["stance"]["ece"] = calibration(stance_confidence[decided], stance_ok[decided])["ece"]
     report["topic"]["ece"] = calibration(topic_proba.max(axis=1), topic_ok)["ece"]
     report["calibration"] = calibration(
-        np.concatenate([stance_proba.max(axis=1), topic_proba.max(axis=1)]),
-        np.concatenate([stance_ok, topic_ok]),
+        np.concatenate([stance_confidence[decided], topic_proba.max(axis=1)]),
+        np.concatenate([stance_ok[decided], topic_ok]),
     )
+    threshold = manifest.get("uncertain_below", {}).get("stance", 0.5)
+    report["unverified"] = {
+        "n": len(undecided),
+        "mean_stance_score": _r(stance_confidence[undecided].mean()) if undecided else None,
+        "flagged": _r(np.mean(stance_confidence[undecided] < threshold)) if undecided else None,
+    }
     by_tag: dict[str, list[int]] = defaultdict(list)
-    for i, record in enumerate(records):
-        if record.get("hard"):
-            by_tag[record["hard"]].append(i)
+    for i in decided:
+        if records[i].get("hard"):
+            by_tag[records[i]["hard"]].append(i)
     report["other_topic"] = other_topic(topic_gold, topic_pred)
     report["multi_topic"] = multi_topic(records, topic_proba, topics)
     report["worst_errors"] = worst_errors(
@@ -165,7 +177,7 @@ def worst_errors(records: list[dict], heads: dict[str, tuple[list[str], np.ndarr
     errors = []
     for head, (predicted, proba) in heads.items():
         for record, label, row in zip(records, predicted, proba, strict=True):
-            if record[head] != label:
+            if record[head] not in (label, UNVERIFIED):
                 errors.append(
                     {
                         "id": record.get("id"),
