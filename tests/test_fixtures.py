@@ -108,6 +108,7 @@ def test_bundled_fixtures_meet_their_quotas():
     assert sum(hard.values()) >= 0.2 * len(records)
     assert set(hard) == set(HARD_TAGS)
     assert sum(1 for r in records if r.get("also")) >= 40
+    assert sum(1 for r in records if r["stance"] == "unverified") >= 100  # real news reports rumours
     sentences = Counter(min(r["text"].count(". ") + 1, 6) for r in records)
     assert sentences[1] >= 50 and sentences[5] + sentences[6] >= 30
 

@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from stancetopic import model
+from stancetopic import embedder, model
+from stancetopic.articles import ArticleRule, fit_on_articles, read_articles
 from stancetopic.digest import sha256_folder
 from stancetopic.fixtures import read_labelled
-from stancetopic.heads import fit_heads
+from stancetopic.heads import FittedHeads, features, fit_heads
 
 EMBEDDER = Path("models/embedder")
 PACKAGES = (
@@ -27,6 +28,24 @@ PACKAGES = (
     "numpy",
     "joblib",
 )
+
+
+def fit_article_rule(fitted: FittedHeads, params: dict) -> tuple[ArticleRule, float] | None:
+    """Fit the article-stance rule on the article fixtures (None when there are none), scored by the model just trained."""
+    model = embedder.load(str(EMBEDDER))
+    stance = fitted.estimators["stance"]
+    column = list(stance.classes_).index("denies")
+
+    def deny(texts: list[str]) -> np.ndarray:
+        x = features(
+            embedder.encode(model, texts), texts, fitted.estimators["ngrams"], fitted.ngram_weights["stance"]
+        )
+        return stance.predict_proba(x)[:, column]
+
+    articles = read_articles(sorted(Path(params["train"]["articles"]).glob("*.jsonl")))
+    if not articles:
+        return None
+    return fit_on_articles(articles, deny, params["train"]["seed"])
 
 
 def main() -> int:
@@ -47,6 +66,7 @@ def main() -> int:
         print(f"train: {exc}", file=sys.stderr)
         return 1
     heads, weights, thresholds = fitted.estimators, fitted.ngram_weights, fitted.uncertain_below
+    article = fit_article_rule(fitted, params)
     manifest = {
         "format": model.FORMAT,
         # The heads' own (sorted) class order: probability columns follow it.
@@ -68,11 +88,14 @@ def main() -> int:
         "train_size": len(records),
         "versions": {name: version(name) for name in PACKAGES},
     }
+    if article is not None:
+        manifest["article"] = {**article[0].as_dict(), "cv_macro_f1": round(article[1], 4)}
     embedder_files = sorted(p for p in EMBEDDER.rglob("*") if p.is_file())
     model.save(EMBEDDER.parent, heads, manifest, embedder_files)
     print(
         f"train: saved heads for {len(records)} paragraphs to models/ "
-        f"(n-gram weights {weights}, uncertain below {thresholds})"
+        f"(n-gram weights {weights}, uncertain below {thresholds}, "
+        f"article stance cross-validated macro-F1 {article[1] if article else 'n/a (no article fixtures)'})"
     )
     return 0
 

@@ -275,9 +275,10 @@ def label(
     output.finish(partial, out, fmt, predictor.heads.topics)
 
     stances = predictor.heads.stances
+    article, threshold = predictor.heads.article_rule, predictor.heads.manifest["uncertain_below"]["stance"]
     summary = {
         "output": str(out),
-        "files": {name: s.as_dict(stances) for name, s in outcome.files.items()},
+        "files": {name: s.as_dict(stances, article, threshold) for name, s in outcome.files.items()},
         "problems": [{"file": f, "reason": r} for f, r in outcome.problems],
         "skipped": outcome.skipped,
     }
@@ -341,11 +342,19 @@ def _print_summary(summary: dict, stances: list[str]) -> None:
     """The per-file summary as a compact table on stderr."""
     files = summary["files"]
     width = max([len(n) for n in files] + [4])
-    click.echo(f"{'file':<{width}}  paras  " + "  ".join(f"{s:>7}" for s in stances) + "  topic", err=True)
+    header = f"{'file':<{width}}  paras  " + "  ".join(f"{s:>7}" for s in stances)
+    click.echo(f"{header}  {'topic':<9}  article", err=True)
     for name, row in files.items():
         shares = "  ".join(f"{row['stance_share'][s]:>7.0%}" for s in stances)
+        article = row.get("article_stance")
+        verdict = (
+            f"{article['stance']} {article['probability']:.2f}{'?' if article['uncertain'] else ''}"
+            if article
+            else "-"
+        )
         click.echo(
-            f"{name:<{width}}  {row['paragraphs']:>5}  {shares}  {row['dominant_topic'] or '-'}", err=True
+            f"{name:<{width}}  {row['paragraphs']:>5}  {shares}  {row['dominant_topic'] or '-':<9}  {verdict}",
+            err=True,
         )
     total = sum(row["paragraphs"] for row in files.values())
     click.echo(f"{total} paragraphs in {len(files)} files -> {summary['output']}", err=True)

@@ -196,6 +196,12 @@ def fit_heads(
             proba = estimator.predict_proba(calib_x[decided])
             correct = estimator.classes_[proba.argmax(axis=1)] == np.array([calib[i][head] for i in decided])
             thresholds[head] = uncertain_threshold(proba.max(axis=1), correct, label["target_accuracy"])
+            undecided = [i for i, r in enumerate(calib) if r[head] == UNVERIFIED]
+            if undecided:
+                # Lines that take no side must come out `uncertain` too, at least this share of them.
+                unsure = estimator.predict_proba(calib_x[undecided]).max(axis=1)
+                floor = float(np.quantile(unsure, label["unverified_flagged"]))
+                thresholds[head] = max(thresholds[head], min(THRESHOLDS[-1], float(np.ceil(floor * 100) / 100)))
         estimators[head] = estimator
     # scikit-learn caches id(stop_words), a memory address, on the vectorizer at
     # every transform; it is only a cache, and dropping it keeps the pickle

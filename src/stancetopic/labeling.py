@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from stancetopic.articles import ArticleRule
 from stancetopic.paragraphs import Segment
 from stancetopic.predictor import Predictor
 from stancetopic.readers import SUPPORTED, ReadError, discover, read_article
@@ -23,21 +24,36 @@ CHUNK = 512  # paragraphs scored together; encode() sorts them by length inside
 
 @dataclass
 class FileSummary:
-    """Counts for one file: enough for stance shares and the dominant topic."""
+    """Counts for one file (stance shares, dominant topic) and its units' P(denies) for article stance."""
 
     paragraphs: int = 0
     stances: Counter = field(default_factory=Counter)
     topics: Counter = field(default_factory=Counter)
+    deny: list[float] = field(default_factory=list)
 
     def add(self, record: dict) -> None:
         self.paragraphs += 1
         self.stances[record["stance"]] += 1
         self.topics[record["topic"]] += 1
+        score = record["stance_score"]
+        self.deny.append(score if record["stance"] == "denies" else 1 - score)
 
-    def as_dict(self, stances: list[str]) -> dict:
+    def as_dict(
+        self, stances: list[str], article: ArticleRule | None = None, uncertain_below: float = 0.5
+    ) -> dict:
+        """The summary row; with an article rule, the file's stance towards its lead claim too."""
         shares = {s: round(self.stances[s] / self.paragraphs, 4) if self.paragraphs else 0.0 for s in stances}
         dominant = min(self.topics, key=lambda t: (-self.topics[t], t)) if self.topics else None
-        return {"paragraphs": self.paragraphs, "stance_share": shares, "dominant_topic": dominant}
+        row: dict = {"paragraphs": self.paragraphs, "stance_share": shares, "dominant_topic": dominant}
+        if article is not None and self.deny:
+            deny = article.deny_probability(self.deny)
+            stance, probability = ("denies", deny) if deny >= 0.5 else ("affirms", 1 - deny)
+            row["article_stance"] = {
+                "stance": stance,
+                "probability": round(probability, 4),
+                "uncertain": probability < uncertain_below,
+            }
+        return row
 
 
 @dataclass

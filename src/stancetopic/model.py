@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from stancetopic.articles import ArticleRule
 from stancetopic.digest import sha256_file
 
 MANIFEST = "manifest.json"
@@ -102,6 +103,12 @@ class Heads:
     @property
     def topics(self) -> list[str]:
         return list(self.manifest["labels"]["topic"])
+
+    @property
+    def article_rule(self) -> ArticleRule | None:
+        """The article-stance rule fitted at training time, when the model has one."""
+        data = self.manifest.get("article")
+        return ArticleRule.from_dict(data) if data else None
 
     def predict_proba(self, embeddings: np.ndarray, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Stance and topic probabilities, columns in manifest label order."""

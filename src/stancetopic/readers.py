@@ -154,6 +154,11 @@ def _object_blocks(obj: object) -> list[list[str]]:
     return blocks + [[s.text for s in block] for block in lines_to_blocks(text)]
 
 
+def record_units(obj: dict) -> list[Segment]:
+    """The paragraph units of one article object (headline and text), as `label` cuts them."""
+    return units([[Segment(text, None, None) for text in block] for block in _object_blocks(obj)])
+
+
 def json_blocks(source: str, lines: bool) -> tuple[list[list[str]], list[tuple[str, str]]]:
     """Blocks of a .json or .jsonl file, and the records that had to be skipped."""
     problems: list[tuple[str, str]] = []
