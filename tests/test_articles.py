@@ -41,10 +41,10 @@ def test_features_read_the_lead_the_opening_the_end_and_the_mean():
 def test_the_rule_learns_that_a_late_refutation_debunks():
     # Debunks restate the rumour (affirming units) and refute it at the end;
     # confirmations affirm throughout with one side negation in the middle.
-    rng = np.random.default_rng(0)
-    debunks = [[0.1, 0.2, 0.15, 0.9, 0.95] + rng.uniform(0, 0.05, 1).tolist() for _ in range(20)]
-    confirms = [[0.1, 0.1, 0.9, 0.1, 0.1] + rng.uniform(0, 0.05, 1).tolist() for _ in range(20)]
-    rows = np.array([features(d[:5]) for d in debunks + confirms])
+    noise = np.random.default_rng(0).uniform(0, 0.05, (40, 5))
+    debunks = [[0.1, 0.2, 0.15, 0.9, 0.95]] * 20
+    confirms = [[0.1, 0.1, 0.9, 0.1, 0.1]] * 20
+    rows = np.array([features(np.add(d, n)) for d, n in zip(debunks + confirms, noise, strict=True)])
     rule, f1 = fit_rule(rows, ["denies"] * 20 + ["affirms"] * 20, seed=0)
     assert f1 == 1.0
     assert (
