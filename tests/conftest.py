@@ -20,6 +20,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = Path(__file__).parent / "data" / "tiny.jsonl"
+TINY_ARTICLES = Path(__file__).parent / "data" / "articles.jsonl"
 PIPELINE_FILES = ("dvc.yaml", "params.yaml", "train", "evaluate", "src/stancetopic")
 
 
@@ -45,6 +46,8 @@ def make_pipeline_repo(
             shutil.copy(source, dest / name)
     (dest / "data" / "fixtures").mkdir(parents=True)
     shutil.copy(fixtures, dest / "data" / "fixtures" / fixtures.name)
+    (dest / "data" / "articles").mkdir()
+    shutil.copy(TINY_ARTICLES, dest / "data" / "articles" / TINY_ARTICLES.name)
     params = yaml.safe_load((dest / "params.yaml").read_text())
     params["prepare"].update(test_size=test_size, calib_size=calib_size)
     (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))

@@ -199,3 +199,33 @@ def test_a_warm_cache_run_never_loads_the_embedder(corpus, model, tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["0", "False", "False"]
     assert (tmp_path / "1.jsonl").read_bytes() == (tmp_path / "2.jsonl").read_bytes()
+
+
+def test_a_lone_headline_gets_a_record_and_each_file_an_article_stance(model, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    headline = "Egypt's President denies offering land to Palestinians"
+    (folder / "headline.txt").write_text(headline + "\n")
+    (folder / "titles.jsonl").write_text(json.dumps({"title": "Minister confirms new port tariffs"}) + "\n")
+    (folder / "story.txt").write_text(ARTICLE_FOR_STANCE)
+    out, summary = tmp_path / "out.jsonl", tmp_path / "summary.json"
+    result = label(folder, "-o", out, "--model", model, "--no-cache", "--summary", summary)
+    assert result.exit_code == 0, result.output
+    texts = {r["source"]: r["text"] for r in read(out)}
+    assert texts["headline.txt"] == headline
+    assert texts["titles.jsonl"] == "Minister confirms new port tariffs"
+    files = json.loads(summary.read_text())["files"]
+    article = files["story.txt"]["article_stance"]
+    assert article["stance"] in ("affirms", "denies") and 0.5 <= article["probability"] <= 1
+    manifest = json.loads((model / "manifest.json").read_text())
+    assert article["uncertain"] == (article["probability"] < manifest["uncertain_below"]["stance"])
+    table = [line for line in result.output.splitlines() if line.startswith("story.txt")]
+    assert table and f"{article['stance']} {article['probability']:.2f}" in table[0]
+
+
+ARTICLE_FOR_STANCE = """Claim that the port was sold is false
+
+A post shared online said the port had been sold to a foreign company.
+
+The ministry said no sale had taken place and called the post untrue.
+"""
