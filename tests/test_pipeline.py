@@ -57,7 +57,7 @@ def test_repro_writes_every_output_and_metrics(trained_repo):
     }
     assert [len(lines) for lines in prepared.values()] == [20, 10, 10]
     assert not set(prepared["calib"]) & (set(prepared["train"]) | set(prepared["test"]))
-    assert "/" not in json.dumps(manifest["params"]).replace("data/fixtures", "")
+    assert "/" not in json.dumps(manifest["params"]).replace("data/fixtures", "").replace("data/articles", "")
     shown = dvc(trained_repo, "plots", "show", "--json").stdout
     assert "stance_confusion.json" in shown
 

@@ -16,7 +16,7 @@ from stancetopic import embedder, model
 from stancetopic.articles import ArticleRule, fit_on_articles, read_articles
 from stancetopic.digest import sha256_folder
 from stancetopic.fixtures import read_labelled
-from stancetopic.heads import FittedHeads, features, fit_heads
+from stancetopic.heads import FittedHeads, drop_caches, features, fit_heads
 
 EMBEDDER = Path("models/embedder")
 PACKAGES = (
@@ -90,6 +90,7 @@ def main() -> int:
     }
     if article is not None:
         manifest["article"] = {**article[0].as_dict(), "cv_macro_f1": round(article[1], 4)}
+    drop_caches(heads["ngrams"])
     embedder_files = sorted(p for p in EMBEDDER.rglob("*") if p.is_file())
     model.save(EMBEDDER.parent, heads, manifest, embedder_files)
     print(

@@ -203,8 +203,13 @@ def fit_heads(
                 floor = float(np.quantile(unsure, label["unverified_flagged"]))
                 thresholds[head] = max(thresholds[head], min(THRESHOLDS[-1], float(np.ceil(floor * 100) / 100)))
         estimators[head] = estimator
-    # scikit-learn caches id(stop_words), a memory address, on the vectorizer at
-    # every transform; it is only a cache, and dropping it keeps the pickle
-    # byte-identical from run to run.
-    vars(ngrams).pop("_stop_words_id", None)
     return FittedHeads(estimators, weights, thresholds)
+
+
+def drop_caches(ngrams: TfidfVectorizer) -> None:
+    """Call just before saving: keeps the pickle byte-identical from run to run.
+
+    scikit-learn caches id(stop_words), a memory address, on the vectorizer at
+    every transform; it is only a cache.
+    """
+    vars(ngrams).pop("_stop_words_id", None)
