@@ -145,3 +145,16 @@ def test_evaluate_reports_bad_lines_and_exits_5(trained_repo, tmp_path):
     assert (
         result.stderr.strip() == f"error: {bad}:2: unknown stance 'unsure' (expected one of affirms, denies, unverified)"
     )
+
+
+def test_coverage_curve_trades_kept_share_for_accuracy():
+    import numpy as np
+
+    from stancetopic.report import coverage_curve
+
+    confidence = np.array([0.55, 0.65, 0.75, 0.85, 0.95])
+    correct = np.array([False, False, True, True, True])
+    curve = coverage_curve(confidence, correct, threshold=0.7)
+    assert (curve["coverage"], curve["accuracy"]) == (0.6, 1.0)
+    points = {p["threshold"]: (p["coverage"], p["accuracy"]) for p in curve["points"]}
+    assert points[0.5] == (1.0, 0.6) and points[0.6] == (0.8, 0.75) and points[0.95] == (0.2, 1.0)

@@ -201,7 +201,9 @@ def fit_heads(
                 # Lines that take no side must come out `uncertain` too, at least this share of them.
                 unsure = estimator.predict_proba(calib_x[undecided]).max(axis=1)
                 floor = float(np.quantile(unsure, label["unverified_flagged"]))
-                thresholds[head] = max(thresholds[head], min(THRESHOLDS[-1], float(np.ceil(floor * 100) / 100)))
+                thresholds[head] = max(
+                    thresholds[head], min(THRESHOLDS[-1], float(np.ceil(floor * 100) / 100))
+                )
         estimators[head] = estimator
     return FittedHeads(estimators, weights, thresholds)
 

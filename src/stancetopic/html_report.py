@@ -80,6 +80,26 @@ def reliability_figure(report: dict) -> str:
     return _png(figure)
 
 
+def coverage_figure(report: dict) -> str:
+    """Accuracy of what is kept against the share kept, as `--uncertain-below` moves."""
+    figure = Figure(figsize=(4, 4))
+    axes = figure.subplots()
+    for head, curve in report.get("coverage", {}).items():
+        points = [p for p in curve["points"] if p["accuracy"] is not None]
+        (line,) = axes.plot(
+            [p["coverage"] for p in points], [p["accuracy"] for p in points], marker=".", label=head
+        )
+        if curve["accuracy"] is not None:
+            axes.plot(curve["coverage"], curve["accuracy"], marker="o", markersize=9, color=line.get_color(),
+                      markerfacecolor="none")  # fmt: skip
+    axes.set_xlabel("share kept (not uncertain)")
+    axes.set_ylabel("accuracy of the kept")
+    axes.set_xlim(0, 1.02)
+    axes.set_title("Coverage vs accuracy (circle: the model's threshold)")
+    axes.legend(loc="lower left")
+    return _png(figure)
+
+
 def _table(header: list[str], rows: list[list[object]]) -> str:
     def cell(value: object) -> str:
         if isinstance(value, float):
@@ -134,7 +154,8 @@ embedder {escape(str(embedder["name"]))} ({embedder["dimension"]}-d)</p>
 <h2>Confusion matrices</h2><div class="figs">{confusion_figure(report["stance"], "stance")}
 {confusion_figure(report["topic"], "topic")}</div>
 <h2>Per-class scores</h2><div class="figs">{f1_figure(report)}</div>{per_class}
-<h2>Calibration</h2><div class="figs">{reliability_figure(report)}</div>
+<h2>Calibration and the uncertain threshold</h2><div class="figs">{reliability_figure(report)}
+{coverage_figure(report)}</div>
 <h2>Hard cases</h2>{hard}
 <h2>Most confident errors</h2>{errors}
 </body></html>

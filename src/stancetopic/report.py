@@ -133,6 +133,12 @@ def build_report(
         "mean_stance_score": _r(stance_confidence[undecided].mean()) if undecided else None,
         "flagged": _r(np.mean(stance_confidence[undecided] < threshold)) if undecided else None,
     }
+    report["coverage"] = {
+        "stance": coverage_curve(stance_confidence[decided], stance_ok[decided], threshold),
+        "topic": coverage_curve(
+            topic_proba.max(axis=1), topic_ok, manifest.get("uncertain_below", {}).get("topic", 0.5)
+        ),
+    }
     by_tag: dict[str, list[int]] = defaultdict(list)
     for i in decided:
         if records[i].get("hard"):
@@ -151,6 +157,31 @@ def build_report(
         for tag, rows in sorted(by_tag.items())
     }
     return report
+
+
+def coverage_curve(confidence: np.ndarray, correct: np.ndarray, threshold: float) -> dict:
+    """Accuracy of the paragraphs kept (not `uncertain`) against the share kept, per threshold.
+
+    This is what `--uncertain-below` trades: a higher threshold keeps fewer
+    paragraphs and gets more of the kept ones right.
+    """
+    points = []
+    for t in np.round(np.arange(0.5, 1.0, 0.05), 2):
+        kept = confidence >= t
+        points.append(
+            {
+                "threshold": float(t),
+                "coverage": _r(kept.mean()),
+                "accuracy": _r(correct[kept].mean()) if kept.any() else None,
+            }
+        )
+    kept = confidence >= threshold
+    return {
+        "threshold": threshold,
+        "coverage": _r(kept.mean()) if len(kept) else None,
+        "accuracy": _r(correct[kept].mean()) if kept.any() else None,
+        "points": points,
+    }
 
 
 def other_topic(gold: list[str], predicted: list[str]) -> dict:
