@@ -15,7 +15,7 @@ import yaml
 from stancetopic import embedder, model
 from stancetopic.articles import ArticleRule, fit_on_articles, read_articles
 from stancetopic.digest import sha256_folder
-from stancetopic.fixtures import read_labelled
+from stancetopic.fixtures import LabelledDataError, read_labelled
 from stancetopic.heads import FittedHeads, drop_caches, features, fit_heads
 
 EMBEDDER = Path("models/embedder")
@@ -31,20 +31,19 @@ PACKAGES = (
 
 
 def fit_article_rule(fitted: FittedHeads, params: dict) -> tuple[ArticleRule, float] | None:
-    """Fit the article-stance rule on the article fixtures (None when there are none), scored by the model just trained."""
-    model = embedder.load(str(EMBEDDER))
+    """The article-stance rule and its CV macro-F1, fitted on the article fixtures (None without any)."""
+    articles = read_articles(sorted(Path(params["train"]["articles"]).glob("*.jsonl")))
+    if not articles:
+        return None
+    encoder = embedder.load(str(EMBEDDER))
     stance = fitted.estimators["stance"]
     column = list(stance.classes_).index("denies")
 
     def deny(texts: list[str]) -> np.ndarray:
-        x = features(
-            embedder.encode(model, texts), texts, fitted.estimators["ngrams"], fitted.ngram_weights["stance"]
-        )
+        vectors = embedder.encode(encoder, texts)
+        x = features(vectors, texts, fitted.estimators["ngrams"], fitted.ngram_weights["stance"])
         return stance.predict_proba(x)[:, column]
 
-    articles = read_articles(sorted(Path(params["train"]["articles"]).glob("*.jsonl")))
-    if not articles:
-        return None
     return fit_on_articles(articles, deny, params["train"]["seed"])
 
 
@@ -66,7 +65,12 @@ def main() -> int:
         print(f"train: {exc}", file=sys.stderr)
         return 1
     heads, weights, thresholds = fitted.estimators, fitted.ngram_weights, fitted.uncertain_below
-    article = fit_article_rule(fitted, params)
+    try:
+        article = fit_article_rule(fitted, params)
+    except LabelledDataError as exc:
+        print(exc, file=sys.stderr)
+        print(f"train: {len(exc.problems)} problem(s) in the article fixtures", file=sys.stderr)
+        return 1
     manifest = {
         "format": model.FORMAT,
         # The heads' own (sorted) class order: probability columns follow it.
