@@ -129,10 +129,11 @@ def test_evaluate_cli_writes_report_and_html(trained_repo, tmp_path):
         assert set(report[head]) >= {"accuracy", "macro_f1", "per_class", "confusion"}
         assert set(next(iter(report[head]["per_class"].values()))) == {"precision", "recall", "f1", "support"}
     assert set(report["calibration"]) == {"ece", "bins"}
+    assert set(report["coverage"]) == {"stance", "topic"}
     stage = json.loads((trained_repo / "reports/report.json").read_text())
     assert stage["stance"] == report["stance"] and stage["data_sha256"] == report["data_sha256"]
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', html.read_text())
-    assert len(images) == 4
+    assert len(images) == 5  # two confusion maps, F1 bars, reliability, coverage
     assert all(base64.b64decode(image).startswith(b"\x89PNG\r\n\x1a\n") for image in images)
 
 
