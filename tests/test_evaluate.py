@@ -144,7 +144,8 @@ def test_evaluate_reports_bad_lines_and_exits_5(trained_repo, tmp_path):
     result = invoke("evaluate", bad, "--model", trained_repo / "models")
     assert result.exit_code == 5
     assert (
-        result.stderr.strip() == f"error: {bad}:2: unknown stance 'unsure' (expected one of affirms, denies, unverified)"
+        result.stderr.strip()
+        == f"error: {bad}:2: unknown stance 'unsure' (expected one of affirms, denies, unverified)"
     )
 
 
