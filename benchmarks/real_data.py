@@ -51,6 +51,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 EMERGENT = "emergent-url-versions-2015-06-14-clean.csv"
+HEADLINE = "articleHeadline"  # the CSV column of the headline
 STANCE = {"for": "affirms", "against": "denies"}
 TOPIC = {"business": "economy", "sport": "other", "tech": "other", "entertainment": "other"}
 OPPOSITE = {"affirms": "denies", "denies": "affirms", "economy": "other", "other": "economy"}
@@ -144,16 +145,14 @@ def emergent(path: Path, model: Path, backend: str | None, anchor: dict[str, Pip
     with path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     names = [f"{i:05d}.txt" for i in range(len(rows))]
-    records = label(
-        {n: r["articleHeadline"].strip() + "\n" for n, r in zip(names, rows, strict=True)}, model, backend
-    )
+    records = label({n: r[HEADLINE].strip() + "\n" for n, r in zip(names, rows, strict=True)}, model, backend)
     first = [(records.get(name) or [None])[0] for name in names]
     predicted = iter(anchor["stance"].predict([r["text"] for r in first if r] or ["-"]))
     anchored = [str(next(predicted)) if r else None for r in first]
     figures: dict = {}
     for name in HALVES:
         ids = [i for i, row in enumerate(rows) if within(row["claimId"], name)]
-        gold = [rows[i]["articleHeadlineStance"] for i in ids]
+        gold = [rows[i][f"{HEADLINE}Stance"] for i in ids]  # the label column is named after the headline's
         figures[name] = {
             "headlines": len(ids),
             "for_against": sum(g in STANCE for g in gold),
