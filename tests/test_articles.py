@@ -23,7 +23,9 @@ ARTICLE = {
 def test_bad_article_lines_are_reported_with_file_and_line(tmp_path):
     path = tmp_path / "articles.jsonl"
     lines = [ARTICLE, {**ARTICLE, "id": "a-2", "stance": "maybe"}, {**ARTICLE, "id": "a-1"}, {"id": "a-4"}]
-    path.write_text("\n".join(json.dumps(x) for x in lines) + "\nnot json\n")
+    path.write_bytes(
+        ("\n".join(json.dumps(x) for x in lines) + "\nnot json\n").encode() + b'{"id": "\xff"}\n'
+    )
     with pytest.raises(LabelledDataError) as error:
         read_articles([path])
     messages = str(error.value).splitlines()
@@ -31,6 +33,7 @@ def test_bad_article_lines_are_reported_with_file_and_line(tmp_path):
     assert any(m.startswith(f"{path}:3: duplicate id") for m in messages)
     assert any(m.startswith(f"{path}:4: expected exactly the keys") for m in messages)
     assert any(m.startswith(f"{path}:5: bad JSON") for m in messages)
+    assert any(m.startswith(f"{path}:6: not UTF-8") for m in messages)
 
 
 def test_features_read_the_lead_the_opening_the_end_and_the_mean():

@@ -47,5 +47,4 @@ def test_unverified_lines_score_near_even_and_raise_the_stance_threshold():
     assert scores.mean() < 0.75  # the decided lines score near 1
     # The threshold sits at or above the score under which 70% of the unverified calib lines fall.
     assert np.mean(scores < fitted.uncertain_below["stance"]) >= 0.7
-    assert fitted.uncertain_below["topic"] >= 0.5
     assert fitted.ngram_weights == {"stance": 0.0, "topic": 0.0}

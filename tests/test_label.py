@@ -221,6 +221,10 @@ def test_a_lone_headline_gets_a_record_and_each_file_an_article_stance(model, tm
     assert article["uncertain"] == (article["probability"] < manifest["uncertain_below"]["stance"])
     table = [line for line in result.output.splitlines() if line.startswith("story.txt")]
     assert table and f"{article['stance']} {article['probability']:.2f}" in table[0]
+    strict = tmp_path / "strict.json"  # --uncertain-below governs the article flag too
+    label(folder, "-o", tmp_path / "strict.jsonl", "--model", model, "--no-cache", "--summary", strict,
+          "--uncertain-below", "0.999")  # fmt: skip
+    assert json.loads(strict.read_text())["files"]["story.txt"]["article_stance"]["uncertain"]
 
 
 ARTICLE_FOR_STANCE = """Claim that the port was sold is false

@@ -92,15 +92,17 @@ def main() -> int:
         "train_size": len(records),
         "versions": {name: version(name) for name in PACKAGES},
     }
+    cv_f1 = None
     if article is not None:
-        manifest["article"] = {**article[0].as_dict(), "cv_macro_f1": round(article[1], 4)}
+        rule, cv_f1 = article
+        manifest["article"] = {**rule.as_dict(), "cv_macro_f1": round(cv_f1, 4)}
     drop_caches(heads["ngrams"])
     embedder_files = sorted(p for p in EMBEDDER.rglob("*") if p.is_file())
     model.save(EMBEDDER.parent, heads, manifest, embedder_files)
     print(
         f"train: saved heads for {len(records)} paragraphs to models/ "
         f"(n-gram weights {weights}, uncertain below {thresholds}, "
-        f"article stance cross-validated macro-F1 {article[1] if article else 'n/a (no article fixtures)'})"
+        f"article stance cross-validated macro-F1 {cv_f1 if cv_f1 is not None else 'n/a (no article fixtures)'})"
     )
     return 0
 

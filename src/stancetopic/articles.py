@@ -91,10 +91,13 @@ def read_articles(paths: list[Path]) -> list[dict]:
     """Read article fixtures (one JSON object a line); LabelledDataError lists every problem."""
     records, problems, seen = [], [], set()
     for path in paths:
-        for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        for number, raw in enumerate(Path(path).read_bytes().splitlines(), start=1):
             where = (str(path), number)
             try:
-                obj = json.loads(line)
+                obj = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                problems.append(Problem(*where, f"not UTF-8 ({exc.reason})"))
+                continue
             except json.JSONDecodeError as exc:
                 problems.append(Problem(*where, f"bad JSON: {exc.msg}"))
                 continue

@@ -275,10 +275,12 @@ def label(
     output.finish(partial, out, fmt, predictor.heads.topics)
 
     stances = predictor.heads.stances
-    article, threshold = predictor.heads.article_rule, predictor.heads.manifest["uncertain_below"]["stance"]
+    article = predictor.heads.article_rule
     summary = {
         "output": str(out),
-        "files": {name: s.as_dict(stances, article, threshold) for name, s in outcome.files.items()},
+        "files": {
+            name: s.as_dict(stances, article, threshold["stance"]) for name, s in outcome.files.items()
+        },
         "problems": [{"file": f, "reason": r} for f, r in outcome.problems],
         "skipped": outcome.skipped,
     }

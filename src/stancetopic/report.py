@@ -127,17 +127,15 @@ def build_report(
         np.concatenate([stance_confidence[decided], topic_proba.max(axis=1)]),
         np.concatenate([stance_ok[decided], topic_ok]),
     )
-    threshold = manifest.get("uncertain_below", {}).get("stance", 0.5)
+    thresholds = {"stance": 0.5, "topic": 0.5, **manifest.get("uncertain_below", {})}
     report["unverified"] = {
         "n": len(undecided),
         "mean_stance_score": _r(stance_confidence[undecided].mean()) if undecided else None,
-        "flagged": _r(np.mean(stance_confidence[undecided] < threshold)) if undecided else None,
+        "flagged": _r(np.mean(stance_confidence[undecided] < thresholds["stance"])) if undecided else None,
     }
     report["coverage"] = {
-        "stance": coverage_curve(stance_confidence[decided], stance_ok[decided], threshold),
-        "topic": coverage_curve(
-            topic_proba.max(axis=1), topic_ok, manifest.get("uncertain_below", {}).get("topic", 0.5)
-        ),
+        "stance": coverage_curve(stance_confidence[decided], stance_ok[decided], thresholds["stance"]),
+        "topic": coverage_curve(topic_proba.max(axis=1), topic_ok, thresholds["topic"]),
     }
     by_tag: dict[str, list[int]] = defaultdict(list)
     for i in decided:
@@ -165,23 +163,16 @@ def coverage_curve(confidence: np.ndarray, correct: np.ndarray, threshold: float
     This is what `--uncertain-below` trades: a higher threshold keeps fewer
     paragraphs and gets more of the kept ones right.
     """
-    points = []
-    for t in np.round(np.arange(0.5, 1.0, 0.05), 2):
-        kept = confidence >= t
-        points.append(
-            {
-                "threshold": float(t),
-                "coverage": _r(kept.mean()),
-                "accuracy": _r(correct[kept].mean()) if kept.any() else None,
-            }
-        )
-    kept = confidence >= threshold
-    return {
-        "threshold": threshold,
-        "coverage": _r(kept.mean()) if len(kept) else None,
-        "accuracy": _r(correct[kept].mean()) if kept.any() else None,
-        "points": points,
-    }
+
+    def kept_at(threshold: float) -> dict:
+        kept = confidence >= threshold
+        return {
+            "threshold": float(threshold),
+            "coverage": _r(kept.mean()) if len(kept) else None,
+            "accuracy": _r(correct[kept].mean()) if kept.any() else None,
+        }
+
+    return {**kept_at(threshold), "points": [kept_at(t) for t in np.round(np.arange(0.5, 1.0, 0.05), 2)]}
 
 
 def other_topic(gold: list[str], predicted: list[str]) -> dict:
