@@ -9,6 +9,7 @@ from __future__ import annotations
 import warnings
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sparse
@@ -129,6 +130,62 @@ def uncertain_threshold(confidence: np.ndarray, correct: np.ndarray, target_accu
     return float(THRESHOLDS[-1])
 
 
+class TakesNoSide:
+    """A stance head whose scores lean to even odds on text that takes no side.
+
+    Rumour reports ("reportedly", "is said to", a question headline) confirm
+    nothing and deny nothing, yet a two-class head must pick one; on real news
+    it does so confidently. A second classifier, fitted on the `unverified`
+    fixture lines against the rest, estimates u = P(takes no side), and
+
+        P(affirms) = (1 - u) * P(affirms | a side is taken) + u * 0.5
+
+    so such text scores near 0.5 and comes out `uncertain`, while text that
+    does take a side keeps its calibrated score. Same interface as a fitted
+    scikit-learn classifier (`classes_`, `predict_proba`).
+    """
+
+    def __init__(self, stance: Any, side: LogisticRegression) -> None:
+        self.stance = stance
+        self.side = side
+
+    @property
+    def classes_(self) -> np.ndarray:
+        return self.stance.classes_
+
+    def predict_proba(self, x: np.ndarray | sparse.csr_matrix) -> np.ndarray:
+        u = self.side.predict_proba(x)[:, list(self.side.classes_).index(True)]
+        return (1 - u)[:, None] * self.stance.predict_proba(x) + u[:, None] / len(self.classes_)
+
+
+def fit_no_side(
+    x: np.ndarray | sparse.csr_matrix, records: list[dict], C: float, seed: int
+) -> LogisticRegression | None:
+    """The takes-no-side classifier of `TakesNoSide` (None when there are no `unverified` lines)."""
+    y = np.array([r["stance"] == UNVERIFIED for r in records])
+    if not y.any() or y.all():
+        return None
+    return LogisticRegression(C=C, max_iter=5000, random_state=seed).fit(x, y)
+
+
+def choose_threshold(estimator: Any, x: np.ndarray | sparse.csr_matrix, gold: list[str], label: dict) -> float:
+    """A head's `uncertain` threshold on calib: the target-accuracy rule, raised for `unverified` lines.
+
+    Lines that take no side must come out `uncertain` too: the threshold is at
+    least the score under which `label.unverified_flagged` of them fall.
+    """
+    decided = [i for i, g in enumerate(gold) if g != UNVERIFIED]
+    proba = estimator.predict_proba(x[decided])
+    correct = estimator.classes_[proba.argmax(axis=1)] == np.array([gold[i] for i in decided])
+    threshold = uncertain_threshold(proba.max(axis=1), correct, label["target_accuracy"])
+    undecided = [i for i, g in enumerate(gold) if g == UNVERIFIED]
+    if not undecided:
+        return threshold
+    unsure = estimator.predict_proba(x[undecided]).max(axis=1)
+    floor = float(np.ceil(np.quantile(unsure, label["unverified_flagged"]) * 100) / 100)
+    return max(threshold, min(float(THRESHOLDS[-1]), floor))
+
+
 def training_rows(records: list[dict], head: str) -> tuple[list[int], list[str], np.ndarray]:
     """Row indexes, labels and sample weights to fit a head on.
 
@@ -183,8 +240,8 @@ def fit_heads(
     estimators: dict = {"ngrams": ngrams}
     for head, labels in (("stance", STANCES), ("topic", TOPICS)):
         rows, y, sample_weight = training_rows(records, head)
-        estimator = make_head(train[head], train["seed"])
-        estimator.fit(features(vectors, texts, ngrams, weights[head])[rows], y, sample_weight=sample_weight)
+        x = features(vectors, texts, ngrams, weights[head])
+        estimator = make_head(train[head], train["seed"]).fit(x[rows], y, sample_weight=sample_weight)
         if set(estimator.classes_) != set(labels):
             raise ValueError(f"the training split lacks some {head} labels")
         method = train[head]["calibration"]
@@ -192,18 +249,11 @@ def fit_heads(
             calib_x = features(calib_vectors, calib_texts, ngrams, weights[head])
             rows, y, sample_weight = training_rows(calib, head)
             estimator = calibrate(estimator, calib_x[rows], y, method, sample_weight)
-            decided = [i for i, r in enumerate(calib) if r[head] != UNVERIFIED]
-            proba = estimator.predict_proba(calib_x[decided])
-            correct = estimator.classes_[proba.argmax(axis=1)] == np.array([calib[i][head] for i in decided])
-            thresholds[head] = uncertain_threshold(proba.max(axis=1), correct, label["target_accuracy"])
-            undecided = [i for i, r in enumerate(calib) if r[head] == UNVERIFIED]
-            if undecided:
-                # Lines that take no side must come out `uncertain` too, at least this share of them.
-                unsure = estimator.predict_proba(calib_x[undecided]).max(axis=1)
-                floor = float(np.quantile(unsure, label["unverified_flagged"]))
-                thresholds[head] = max(
-                    thresholds[head], min(THRESHOLDS[-1], float(np.ceil(floor * 100) / 100))
-                )
+        if head == "stance" and train[head].get("no_side_C"):
+            side = fit_no_side(x, records, train[head]["no_side_C"], train["seed"])
+            estimator = TakesNoSide(estimator, side) if side is not None else estimator
+        if calib and method != "none":
+            thresholds[head] = choose_threshold(estimator, calib_x, [r[head] for r in calib], label)
         estimators[head] = estimator
     return FittedHeads(estimators, weights, thresholds)
 
