@@ -150,7 +150,7 @@ def run(job: LabelJob, progress: Progress | None = None) -> LabelResult:
     outcome = labeling.Outcome()
     chosen = labeling.files(job.inputs, job.glob, outcome)
     if job.output is None:
-        return _label(job, chosen, outcome, output.StreamWriter(sys.stdout), None, progress)
+        return _label(job, chosen, outcome, None, progress)
     partial = output.partial_path(job.output)
     with output.OutputLock(job.output):
         if partial.exists() and not (job.resume or job.overwrite):
@@ -159,18 +159,20 @@ def run(job: LabelJob, progress: Progress | None = None) -> LabelResult:
             )
         if partial.exists() and not job.resume:
             partial.unlink()
-        return _label(job, chosen, outcome, None, partial, progress)
+        return _label(job, chosen, outcome, partial, progress)
 
 
 def _label(
     job: LabelJob,
     chosen: list[tuple[Path, str]],
     outcome: labeling.Outcome,
-    stream: output.StreamWriter | None,
     partial: Path | None,
     progress: Progress | None,
 ) -> LabelResult:
-    """The run proper: load the model, recover, score on the engine, finish and summarise."""
+    """The run proper: load the model, recover, score on the engine, finish and summarise.
+
+    `partial` is the journal, None when the records go to stdout.
+    """
     from stancetopic import cache
 
     use_cache = job.engine == "local" and job.use_cache
@@ -187,13 +189,18 @@ def _label(
     if job.uncertain_below is not None:
         thresholds = dict.fromkeys(("stance", "topic"), job.uncertain_below)
     identity = job.identity(sha256_file(predictor.folder / MANIFEST), predictor.backend, thresholds)
-    warnings, recovered = [], 0
-    if partial is not None and job.resume and partial.exists():
-        if output.is_legacy(partial):
-            warnings.append(f"{partial}: written by an older version, with no run identity to check")
-        recovered, records = output.recover(partial, identity, labeling.CHUNK)
-        outcome.add(records)
-    sink = stream or output.Journal.start(partial, identity, resume=recovered > 0)  # type: ignore[arg-type]
+    warnings: list[str] = []
+    recovered = 0
+    sink: output.Journal | output.StreamWriter
+    if partial is None:
+        sink = output.StreamWriter(sys.stdout)
+    else:
+        if job.resume and partial.exists():
+            if output.is_legacy(partial):
+                warnings.append(f"{partial}: written by an older version, with no run identity to check")
+            recovered, records = output.recover(partial, identity, labeling.CHUNK)
+            outcome.add(records)
+        sink = output.Journal.start(partial, identity, resume=recovered > 0)
     if progress is not None and recovered:
         progress.update(recovered)
 

@@ -119,7 +119,7 @@ def recover(partial: Path, identity: Mapping[str, Any], multiple: int) -> tuple[
     differs. A journal with no identity line (an older version's) is resumed
     unchecked, with a warning from the caller (`legacy`).
     """
-    complete = []  # byte offset after each complete line
+    complete: list[int] = []  # byte offset after each complete line
     header = 0
     with partial.open("rb") as handle:
         for number, line in enumerate(handle):
