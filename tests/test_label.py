@@ -163,7 +163,8 @@ def test_resume_after_sigkill_equals_an_uninterrupted_run(model, tmp_path):
     corpus = tmp_path / "many"
     many_paragraphs(corpus)
     reference = tmp_path / "reference.jsonl"
-    assert label(corpus, "-o", reference, "--model", model, "--no-cache").exit_code == 0
+    summary = tmp_path / "reference-summary.json"
+    assert label(corpus, "-o", reference, "--model", model, "--no-cache", "--summary", summary).exit_code == 0
 
     out = tmp_path / "out.jsonl"
     partial = tmp_path / "out.jsonl.partial"
@@ -181,10 +182,15 @@ def test_resume_after_sigkill_equals_an_uninterrupted_run(model, tmp_path):
 
     refused = label(corpus, "-o", out, "--model", model, "--no-cache")
     assert refused.exit_code == 2 and "--resume" in refused.stderr
-    result = label(corpus, "-o", out, "--model", model, "--no-cache", "--resume", "-q")
+    resumed = tmp_path / "resumed-summary.json"
+    result = label(corpus, "-o", out, "--model", model, "--no-cache", "--resume", "-q", "--summary", resumed)
     assert result.exit_code == 0, result.stderr
     assert out.read_bytes() == reference.read_bytes()
     assert not partial.exists()
+    # The summary counts the records recovered from the journal, not only those scored after it.
+    expected = json.loads(summary.read_text())
+    assert json.loads(resumed.read_text())["files"] == expected["files"]
+    assert sum(row["paragraphs"] for row in expected["files"].values()) == len(read(reference))
 
 
 def test_a_warm_cache_run_never_loads_the_embedder(corpus, model, tmp_path):
@@ -233,3 +239,81 @@ A post shared online said the port had been sold to a foreign company.
 
 The ministry said no sale had taken place and called the post untrue.
 """
+
+
+def start_label(corpus: Path, out: Path, model: Path) -> subprocess.Popen:
+    """A label run in its own process, returned once its first chunk is in the journal."""
+    command = [sys.executable, "-m", "stancetopic.cli", "label", str(corpus), "-o", str(out),
+               "--model", str(model), "--no-cache", "-q"]  # fmt: skip
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    partial = out.with_name(out.name + ".partial")
+    deadline = time.time() + 180
+    while time.time() < deadline and (not partial.exists() or len(partial.read_bytes().splitlines()) < 2):
+        time.sleep(0.05)
+    return process
+
+
+def test_ctrl_c_says_how_to_resume_and_only_the_same_run_resumes(model, tmp_path):
+    corpus = many_paragraphs(tmp_path / "many")
+    out = tmp_path / "out.jsonl"
+    process = start_label(corpus, out, model)
+    # A second writer on the same OUT is refused while the first runs, --overwrite or not.
+    for extra in ((), ("--overwrite",)):
+        second = label(corpus, "-o", out, "--model", model, "--no-cache", *extra)
+        assert second.exit_code == 2 and f"another stancetopic run (pid {process.pid})" in second.stderr
+    assert out.with_name("out.jsonl.partial").exists()
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert stderr.strip().splitlines() == [
+        f"error: interrupted: {out}.partial keeps what was done; rerun the same command with --resume to go on"
+    ]
+    refused = label(corpus, "-o", out, "--model", model, "--no-cache", "--resume", "--uncertain-below", "0.9")
+    assert refused.exit_code == 2
+    assert "--resume refused, the unfinished run differs: uncertain_below" in refused.stderr
+    refused = label(corpus, "-o", out, "--model", model, "--no-cache", "--resume", "--glob", "article-0*")
+    assert refused.exit_code == 2 and "glob '*' there, 'article-0*' now" in refused.stderr
+    result = label(corpus, "-o", out, "--model", model, "--no-cache", "--resume", "-q")
+    assert result.exit_code == 0, result.stderr
+    assert len(read(out)) == 12 * 120
+
+
+def test_stdout_output_and_a_single_file(corpus, model, tmp_path, monkeypatch):
+    out = tmp_path / "out.jsonl"
+    assert label(corpus, "-o", out, "--model", model, "--no-cache").exit_code == 0
+    monkeypatch.chdir(tmp_path)
+    piped = label(corpus, "-o", "-", "--model", model, "--no-cache")
+    assert piped.exit_code == 0, piped.stderr
+    assert [json.loads(line) for line in piped.stdout.splitlines()] == read(out)
+    assert "9 paragraphs in 5 files -> <stdout>" in piped.stderr
+    assert not (tmp_path / "-").exists() and not list(tmp_path.glob("*.partial"))
+    single = label(corpus / "a.txt", "-o", tmp_path / "one.jsonl", "--model", model, "--no-cache")
+    assert single.exit_code == 0, single.stderr
+    where = ("source", "paragraph", "start", "end", "text")  # scores move in the last digits with the batch
+    assert [[r[k] for k in where] for r in read(tmp_path / "one.jsonl")] == [
+        [r[k] for k in where] for r in read(out) if r["source"] == "a.txt"
+    ]
+
+
+def test_a_full_disk_is_one_line_and_the_journal_is_kept_for_resume(corpus, model, tmp_path):
+    out = tmp_path / "out.csv"
+    (tmp_path / ".out.csv.tmp").symlink_to("/dev/full")  # writing OUT fails with ENOSPC
+    result = label(corpus, "-o", out, "--model", model, "--no-cache", "-q")
+    assert result.exit_code == 7
+    assert result.stderr.splitlines() == [
+        f"error: {out}: cannot write (No space left on device); {out}.partial is kept: "
+        "free space, then rerun with --resume"
+    ]
+    assert not os.path.lexists(tmp_path / ".out.csv.tmp") and (tmp_path / "out.csv.partial").exists()
+    assert label(corpus, "-o", out, "--model", model, "--no-cache", "--resume", "-q").exit_code == 0
+    assert out.read_text().startswith("source,paragraph,")
+
+
+def test_a_file_name_that_is_not_utf8_is_labelled(corpus, model, tmp_path):
+    with open(bytes(corpus) + b"/caf\xff.txt", "w") as handle:
+        handle.write("The ministry confirmed on Monday that the new bridge would open in May.\n")
+    for out in (tmp_path / "out.jsonl", tmp_path / "out.parquet"):
+        result = label(corpus, "-o", out, "--model", model, "--no-cache", "--summary", f"{out}.json")
+        assert result.exit_code == 0, result.stderr
+    assert "caf\ufffd.txt" in {r["source"] for r in read(tmp_path / "out.jsonl")}
+    assert "caf\ufffd.txt" in json.loads((tmp_path / "out.parquet.json").read_text())["files"]

@@ -1,4 +1,9 @@
-"""Compare two evaluation reports, or two `label` outputs over the same folder."""
+"""Compare two evaluation reports, or two `label` outputs over the same folder.
+
+`compare_files` is the entry point: it tells the kinds apart and turns any
+file that is neither (junk, truncated, malformed, empty) into a DataError
+naming it, never a traceback.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,10 @@ import heapq
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+from stancetopic.errors import DataError, RefusedError
+from stancetopic.output import FORMULA_START
 
 HEADS = ("stance", "topic")
 # Head metrics shown side by side; the last two exist in one head each (and
@@ -22,7 +31,7 @@ def is_report(path: Path) -> bool:
         return False
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return False
     return isinstance(data, dict) and all(isinstance(data.get(h), dict) for h in HEADS)
 
@@ -82,26 +91,46 @@ def _rows(path: Path) -> Iterator[dict]:
         return
     with path.open(encoding="utf-8", newline="") as handle:
         if suffix == ".csv":
-            yield from csv.DictReader(handle)
+            yield from ({k: _unneutralise(v) for k, v in row.items()} for row in csv.DictReader(handle))
         else:
             yield from (json.loads(line) for line in handle if line.strip())
 
 
+def _unneutralise(value: Any) -> Any:
+    """A CSV cell as it was before `output.neutralise` put a `'` before a formula-like start."""
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_START):
+        return value[1:]
+    return value
+
+
 def read_label_output(path: Path) -> Iterator[dict]:
-    """Records of a `label` output in any of its formats, topic scores as a dict."""
-    for row in _rows(path):
-        scores = row.get("topic_scores") or {
-            k.removeprefix("topic_score_"): v for k, v in row.items() if k.startswith("topic_score_")
-        }
-        yield {
-            "source": row["source"],
-            "paragraph": int(row["paragraph"]),
-            "text": row["text"],
-            "stance": row["stance"],
-            "stance_score": float(row["stance_score"]),
-            "topic": row["topic"],
-            "topic_scores": {k: float(v) for k, v in scores.items()},
-        }
+    """Records of a `label` output in any of its formats, topic scores as a dict.
+
+    DataError (`file:record: reason`) on the first row that is not a label record.
+    """
+    number = 0
+    try:
+        for row in _rows(path):
+            number += 1
+            scores = row.get("topic_scores") or {
+                k.removeprefix("topic_score_"): v for k, v in row.items() if k.startswith("topic_score_")
+            }
+            yield {
+                "source": row["source"],
+                "paragraph": int(row["paragraph"]),
+                "text": row["text"],
+                "stance": row["stance"],
+                "stance_score": float(row["stance_score"]),
+                "topic": row["topic"],
+                "topic_scores": {k: float(v) for k, v in scores.items()},
+            }
+    except KeyError as exc:
+        raise DataError(f"{path}:{number}: not a label record (no {exc.args[0]!r})") from exc
+    except (AttributeError, TypeError, ValueError, RecursionError, UnicodeDecodeError, csv.Error) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split("\n")[0][:200]
+        raise DataError(f"{path}:{number + 1}: not a label record ({reason})") from exc
+    except OSError as exc:
+        raise DataError(f"{path}: unreadable ({exc.strerror or exc})") from exc
 
 
 def _stance_probability(record: dict, label: str) -> float:
@@ -141,6 +170,8 @@ def compare_labels(path_a: Path, path_b: Path) -> dict:
             heapq.heappush(biggest, entry)
         else:
             heapq.heappushpop(biggest, entry)
+    if not matched and not a and not only_b:
+        raise DataError(f"{path_a} and {path_b}: no label records to compare")
     if a or only_b:
         warnings.append(f"paragraphs differ: {len(a)} only in A, {only_b} only in B (different folders?)")
     if text_differs:
@@ -220,3 +251,32 @@ def render(result: dict, fmt: str) -> str:
         "  ".join(str(x).ljust(w) for x, w in zip(r, widths, strict=True)).rstrip() for r in [header, *rows]
     ]
     return "\n".join([*lines, "", *footer])
+
+
+def _report(path: Path) -> dict:
+    """A report file, checked by comparing it with itself (the comparison's reads are the schema)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        render(compare_reports(data, data), "table")
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, RecursionError) as exc:
+        raise DataError(
+            f"{path}: not a complete stancetopic report ({exc.__class__.__name__}: {exc})"
+        ) from exc
+    return data
+
+
+def compare_files(a: Path, b: Path) -> dict:
+    """Compare two reports or two label outputs (the kind is told from the files).
+
+    RefusedError when one of each is given; DataError naming the file when
+    one is neither, malformed or empty.
+    """
+    for path in (a, b):
+        if path.stat().st_size == 0:
+            raise DataError(f"{path}: empty file, not a report or a label output")
+    kinds = is_report(a), is_report(b)
+    if kinds[0] != kinds[1]:
+        raise RefusedError("compare two evaluation reports or two label outputs, not one of each")
+    if kinds[0]:
+        return compare_reports(_report(a), _report(b))
+    return compare_labels(a, b)

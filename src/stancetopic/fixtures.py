@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from stancetopic.errors import EXIT_DATA, StancetopicError
 from stancetopic.labels import FIXTURE_STANCES, HARD_TAGS, TOPICS
 
 REQUIRED_KEYS = ("id", "text", "stance", "topic")
@@ -29,8 +30,10 @@ class Problem:
         return f"{self.path}:{self.line}: {self.message}"
 
 
-class LabelledDataError(ValueError):
+class LabelledDataError(StancetopicError, ValueError):
     """Raised with every problem found; `str()` gives one line per problem."""
+
+    exit_code = EXIT_DATA
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
@@ -98,6 +101,10 @@ def read_labelled(paths: Iterable[Path | str], *, strict: bool = True) -> list[d
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
                 problems.append(Problem(str(path), number, f"bad JSON: {exc.msg}"))
+                continue
+            except (ValueError, RecursionError) as exc:  # a 5,000-digit number, nesting past the stack
+                reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
+                problems.append(Problem(str(path), number, f"bad JSON: {reason}"))
                 continue
             errors = _check_record(obj, strict)
             if not errors:

@@ -1,20 +1,24 @@
-"""The `label` job: folder in, one scored record per paragraph out, streaming.
+"""The local label engine: files in, one scored record per paragraph out, streaming.
 
 Files are read one at a time and paragraphs scored in fixed-size chunks, so
 memory does not grow with the corpus. Records go to the output journal as
 soon as they are scored (see `output`), which is what makes `--resume` work.
+The job around it (outputs, resume, engines) is `job.run`.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from fnmatch import fnmatch
 from pathlib import Path
 
 import numpy as np
 
 from stancetopic.articles import ArticleRule
+from stancetopic.errors import RefusedError, short_path
+from stancetopic.output import looks_like_output
 from stancetopic.paragraphs import Segment
 from stancetopic.predictor import Predictor
 from stancetopic.readers import SUPPORTED, ReadError, discover, read_article
@@ -58,28 +62,81 @@ class FileSummary:
 
 @dataclass
 class Outcome:
-    """What a run did: per-file summaries, problems (file, reason), skipped files."""
+    """What a run did: per-file summaries, problems (file, reason), skipped files.
+
+    The record accounting lives here, once: both engines, and the records a
+    resumed run recovers from its journal, go through `add`.
+    """
 
     files: dict[str, FileSummary] = field(default_factory=dict)
     problems: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
+    def opened(self, source: str) -> None:
+        """A readable file: it gets a summary row even when it has no paragraph."""
+        self.files.setdefault(source, FileSummary())
 
-def files(
-    root: Path, pattern: str, outcome: Outcome, exclude: set[Path] = frozenset()
-) -> Iterator[tuple[Path, str]]:
-    """(path, relative name) of every supported file under root, in order.
+    def add(self, records: Iterable[dict]) -> int:
+        """Count records into their files' summaries; returns how many."""
+        n = 0
+        for record in records:
+            self.files.setdefault(record["source"], FileSummary()).add(record)
+            n += 1
+        return n
 
-    Unsupported files are noted in `outcome.skipped`; files in `exclude` (the
-    run's own output) are passed over silently.
+    def summary(
+        self, output: str, stances: list[str], article: ArticleRule | None, uncertain_below: float
+    ) -> dict:
+        """The run's summary: one row per file, problems and skipped files (the `--summary` JSON)."""
+        return {
+            "output": output,
+            "files": {name: s.as_dict(stances, article, uncertain_below) for name, s in self.files.items()},
+            "problems": [{"file": f, "reason": r} for f, r in self.problems],
+            "skipped": self.skipped,
+        }
+
+
+def source_name(relative: str) -> str:
+    """A file's name as records carry it: bytes that are not UTF-8 (`\\xff`) become U+FFFD.
+
+    Such bytes reach Python as lone surrogates, which no UTF-8 output (JSON
+    Lines, CSV, Parquet) can hold.
     """
-    for path, relative in discover(root, pattern):
-        if path.resolve() in exclude:
-            continue
+    return relative.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def files(root: Path, pattern: str, outcome: Outcome) -> list[tuple[Path, str]]:
+    """(path, source name) of every supported file to label, in order.
+
+    `root` is a folder (searched recursively, `pattern` on the relative path
+    or the name) or a single file. Unsupported files are noted in
+    `outcome.skipped`. Refused (RefusedError) before any work: a stancetopic
+    output found among the inputs (it would be labelled as news), and an
+    input with nothing to label.
+    """
+    if root.is_dir():
+        try:
+            found = list(discover(root, pattern))
+        except OSError as exc:  # e.g. a folder deeper than PATH_MAX
+            raise RefusedError(f"{short_path(exc.filename or root)}: cannot list ({exc.strerror})") from exc
+    else:
+        found = [(root, root.name)] if fnmatch(root.name, pattern) else []
+    chosen = []
+    for path, relative in found:
+        if looks_like_output(path):
+            raise RefusedError(
+                f"{path}: a stancetopic output among the inputs; move it out or leave it out with --glob"
+            )
         if path.suffix.lower() not in SUPPORTED:
-            outcome.skipped.append(relative)
-            continue
-        yield path, relative
+            outcome.skipped.append(source_name(relative))
+        else:
+            chosen.append((path, source_name(relative)))
+    if not chosen:
+        what = f"no file matches --glob {pattern!r}" if pattern != "*" else "no file"
+        if found:
+            what = f"none of the {len(found)} files is of a supported type ({', '.join(sorted(SUPPORTED))})"
+        raise RefusedError(f"{root}: nothing to label: {what}")
+    return chosen
 
 
 def read_units(
@@ -94,22 +151,22 @@ def read_units(
 
 
 def paragraphs(
-    root: Path, pattern: str, max_bytes: int, outcome: Outcome, exclude: set[Path] = frozenset()
+    chosen: list[tuple[Path, str]], max_bytes: int, outcome: Outcome
 ) -> Iterator[tuple[str, int, Segment]]:
-    """(source, index, unit) for every labelled paragraph under root, in order."""
-    for path, relative in files(root, pattern, outcome, exclude):
+    """(source, index, unit) for every labelled paragraph of the chosen files, in order."""
+    for path, relative in chosen:
         units, problems = read_units(path, relative, max_bytes)
         outcome.problems += problems
         if units is None:
             continue
-        outcome.files.setdefault(relative, FileSummary())
+        outcome.opened(relative)
         for index, unit in enumerate(units):
             yield relative, index, unit
 
 
-def count(root: Path, pattern: str, max_bytes: int, exclude: set[Path] = frozenset()) -> int:
+def count(chosen: list[tuple[Path, str]], max_bytes: int) -> int:
     """How many paragraphs a run will label (a cheap first pass, for the ETA)."""
-    return sum(1 for _ in paragraphs(root, pattern, max_bytes, Outcome(), exclude))
+    return sum(1 for _ in paragraphs(chosen, max_bytes, Outcome()))
 
 
 def to_records(
@@ -147,20 +204,25 @@ def to_records(
 
 def label(
     predictor: Predictor,
-    stream: Iterator[tuple[str, int, Segment]],
-    write: Callable[[list[dict]], None],
+    chosen: list[tuple[Path, str]],
+    max_bytes: int,
+    emit: Callable[[list[dict]], None],
     outcome: Outcome,
     *,
     uncertain_below: dict[str, float],
     skip: int = 0,
-    progress: Callable[[int], None] = lambda n: None,
+    total: Callable[[int], None] | None = None,
     chunk: int = CHUNK,
 ) -> int:
-    """Score the stream chunk by chunk and hand each chunk's records to `write`.
+    """The local engine: read the chosen files, score chunk by chunk, hand each chunk's records to `emit`.
 
-    The first `skip` paragraphs were written by an interrupted run; they are
-    read again (to keep indexes) but not scored. Returns paragraphs scored.
+    `outcome` gets the files' problems. The first `skip` paragraphs were
+    written by an interrupted run; they are read again (to keep indexes) but
+    not scored. `total`, when given, is told the paragraph count first (a
+    cheap extra pass, for a progress bar's ETA). Returns paragraphs scored.
     """
+    if total:
+        total(count(chosen, max_bytes))
     stances, topics = predictor.heads.stances, predictor.heads.topics
     scored = 0
     batch: list[tuple[str, int, Segment]] = []
@@ -168,15 +230,11 @@ def label(
     def flush() -> None:
         nonlocal scored
         stance, topic = predictor.predict_proba([unit.text for _, _, unit in batch])
-        records = to_records(batch, stance, topic, stances, topics, uncertain_below)
-        write(records)
-        for record in records:
-            outcome.files[record["source"]].add(record)
+        emit(to_records(batch, stance, topic, stances, topics, uncertain_below))
         scored += len(batch)
-        progress(len(batch))
         batch.clear()
 
-    for position, item in enumerate(stream):
+    for position, item in enumerate(paragraphs(chosen, max_bytes, outcome)):
         if position < skip:
             continue
         batch.append(item)
@@ -185,3 +243,34 @@ def label(
     if batch:
         flush()
     return scored
+
+
+def summary_table(summary: dict, stances: list[str], limit: int = 20) -> str:
+    """The per-file summary as a compact table: the `limit` largest files, then totals.
+
+    A run over thousands of files keeps a screenful; every row is in the
+    `--summary` JSON.
+    """
+    files = summary["files"]
+    shown = sorted(files, key=lambda n: (-files[n]["paragraphs"], n))[:limit]
+    shown.sort(key=list(files).index)  # back in input order
+    width = max([len(n) for n in shown] + [4])
+    header = f"{'file':<{width}}  paras  " + "  ".join(f"{s:>7}" for s in stances)
+    lines = [f"{header}  {'topic':<9}  article"]
+    for name in shown:
+        row = files[name]
+        shares = "  ".join(f"{row['stance_share'][s]:>7.0%}" for s in stances)
+        article = row.get("article_stance")
+        verdict = (
+            f"{article['stance']} {article['probability']:.2f}{'?' if article['uncertain'] else ''}"
+            if article
+            else "-"
+        )
+        lines.append(
+            f"{name:<{width}}  {row['paragraphs']:>5}  {shares}  {row['dominant_topic'] or '-':<9}  {verdict}"
+        )
+    total = sum(row["paragraphs"] for row in files.values())
+    if len(files) > len(shown):
+        lines.append(f"... {len(files) - len(shown)} more files (every file is in --summary)")
+    lines.append(f"{total} paragraphs in {len(files)} files -> {summary['output']}")
+    return "\n".join(lines)

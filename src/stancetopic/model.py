@@ -16,6 +16,7 @@ import numpy as np
 
 from stancetopic.articles import ArticleRule
 from stancetopic.digest import sha256_file
+from stancetopic.errors import EXIT_MODEL, StancetopicError
 
 MANIFEST = "manifest.json"
 FORMAT = 2  # 2: n-gram weights per head ("ngram_weights")
@@ -23,8 +24,10 @@ HEADS = ("stance", "topic")
 NGRAMS = "ngrams.joblib"
 
 
-class ModelError(RuntimeError):
+class ModelError(StancetopicError, RuntimeError):
     """A model folder that cannot be used; the message is one line for the user."""
+
+    exit_code = EXIT_MODEL
 
 
 def write_json(path: Path, data: object) -> None:

@@ -30,16 +30,14 @@ from pathlib import Path
 import numpy as np
 
 from stancetopic import labeling
+from stancetopic.errors import EngineError
 from stancetopic.paragraphs import Segment
+from stancetopic.predictor import Predictor
 
 # Actors hold at most this share of the cluster's CPU slots less one: Ray Data
 # starts actors first, and when they take every slot its read tasks never run
 # (ray-project/ray#44687, a hang that shows on a 2-core machine).
 RESERVED_CPUS = 1.0
-
-
-class EngineError(RuntimeError):
-    """The Ray job failed; the message is one line for the user."""
 
 
 def connect(address: str | None) -> None:
@@ -121,71 +119,77 @@ class Scorer:
 
 
 def label(
-    predictor_folder: Path,
-    backend: str,
-    batch_size: int,
-    files: list[tuple[Path, str]],
+    predictor: Predictor,
+    chosen: list[tuple[Path, str]],
     max_bytes: int,
-    write: Callable[[list[dict]], None],
+    emit: Callable[[list[dict]], None],
     outcome: labeling.Outcome,
     *,
     uncertain_below: dict[str, float],
+    skip: int = 0,
+    total: Callable[[int], None] | None = None,
+    chunk: int = labeling.CHUNK,
+    address: str | None = None,
     workers: int | None = None,
     threads: int | None = None,
-    skip: int = 0,
-    progress: Callable[[int], None] = lambda n: None,
-    total: Callable[[int], None] = lambda n: None,
-    chunk: int = labeling.CHUNK,
 ) -> int:
-    """Score `files` on Ray and hand the records, in corpus order, to `write`.
+    """The Ray engine, the same shape as `labeling.label`: records in corpus order go to `emit`.
 
-    `skip` paragraphs (a whole number of chunks) were written by an interrupted
-    run. `workers` defaults to one per cluster CPU, `threads` per worker to its
-    share of the CPUs (at least 1). `total` is told the number of paragraphs once the files are split.
+    Joins the cluster at `address` (default: a local instance). `outcome` gets
+    the files' problems; `skip` paragraphs (a whole number of chunks) were
+    written by an interrupted run. `workers` defaults to one per cluster CPU,
+    `threads` per worker to its share of the CPUs (at least 1). `total` is told
+    the number of paragraphs once the files are split. Every failure (Ray
+    missing, cluster unreachable, a task or worker dying) is an EngineError.
     Returns paragraphs scored.
     """
-    import ray
-    import ray.data
-
+    try:
+        import ray
+        import ray.data
+    except ImportError as exc:
+        raise EngineError(
+            f"--engine ray needs Ray: pip install 'stancetopic[ray]' ({exc.name} is missing)"
+        ) from exc
+    connect(address)
+    predictor.prepare()  # an ONNX export is made once, here, not by every worker
     logging.getLogger("ray.data").setLevel(logging.ERROR)  # its INFO lines would bury our own output
     warnings.filterwarnings("ignore", category=UserWarning, module="ray.data")  # pool size advice
     context = ray.data.DataContext.get_current()
     context.execution_options.preserve_order = True
     context.enable_progress_bars = False
-    rows = [{"order": i, "path": str(path), "source": name} for i, (path, name) in enumerate(files)]
-    if not rows:
-        return 0
-    split = ray.data.from_items(rows).map(_read, fn_kwargs={"max_bytes": max_bytes}).materialize()
-    offsets, count = {}, 0
-    for row in split.select_columns(["order", "source", "readable", "count", "problems"]).iter_rows():
-        outcome.problems += [tuple(p) for p in json.loads(row["problems"])]
-        if row["readable"]:
-            outcome.files.setdefault(row["source"], labeling.FileSummary())
-        offsets[row["order"]] = count
-        count += row["count"]
-    total(count)
-    if count <= skip:
-        return 0
-    workers, share, default_threads = actor_resources(workers)
-    scored = (
-        split.flat_map(_explode, fn_kwargs={"offsets": offsets, "skip": skip})
-        .repartition(target_num_rows_per_block=chunk, strict=True)
-        .map_batches(
-            Scorer,
-            batch_size=chunk,
-            compute=ray.data.ActorPoolStrategy(size=workers),
-            num_cpus=share,
-            fn_constructor_kwargs={
-                "model": str(predictor_folder),
-                "backend": backend,
-                "batch_size": batch_size,
-                "threads": threads or default_threads,
-                "uncertain_below": uncertain_below,
-            },
-        )
-    )
-    done = 0
+    rows = [{"order": i, "path": str(path), "source": name} for i, (path, name) in enumerate(chosen)]
     try:
+        split = ray.data.from_items(rows).map(_read, fn_kwargs={"max_bytes": max_bytes}).materialize()
+        offsets, count = {}, 0
+        for row in split.select_columns(["order", "source", "readable", "count", "problems"]).iter_rows():
+            outcome.problems += [tuple(p) for p in json.loads(row["problems"])]
+            if row["readable"]:
+                outcome.opened(row["source"])
+            offsets[row["order"]] = count
+            count += row["count"]
+        if total:
+            total(count)
+        if count <= skip:
+            return 0
+        workers, share, default_threads = actor_resources(workers)
+        scored = (
+            split.flat_map(_explode, fn_kwargs={"offsets": offsets, "skip": skip})
+            .repartition(target_num_rows_per_block=chunk, strict=True)
+            .map_batches(
+                Scorer,
+                batch_size=chunk,
+                compute=ray.data.ActorPoolStrategy(size=workers),
+                num_cpus=share,
+                fn_constructor_kwargs={
+                    "model": str(predictor.folder),
+                    "backend": predictor.backend,
+                    "batch_size": predictor.batch_size,
+                    "threads": threads or default_threads,
+                    "uncertain_below": uncertain_below,
+                },
+            )
+        )
+        done = 0
         for batch in scored.iter_batches(batch_size=None, batch_format="numpy"):
             for at, start, size in zip(
                 batch["position"], batch["chunk_start"], batch["chunk_size"], strict=True
@@ -193,11 +197,8 @@ def label(
                 if start != at - at % chunk or size != min(chunk, count - start):
                     raise EngineError(f"Ray batched paragraph {at} apart from the local engine's chunks")
             records = [json.loads(r) for r in batch["record"]]
-            write(records)
-            for record in records:
-                outcome.files[record["source"]].add(record)
+            emit(records)
             done += len(records)
-            progress(len(records))
     except ray.exceptions.RayError as exc:
-        raise EngineError(f"a Ray worker failed: {str(exc).splitlines()[0]}") from exc
+        raise EngineError(f"a Ray task or worker failed: {str(exc).splitlines()[0]}") from exc
     return done

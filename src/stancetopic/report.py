@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from stancetopic.digest import sha256_file
+from stancetopic.errors import DataError
 from stancetopic.fixtures import read_labelled
 from stancetopic.labels import UNVERIFIED
 
@@ -257,8 +258,10 @@ def confusion_rows(report: dict, head: str) -> list[dict]:
 
 
 def evaluate_file(predictor: Predictor, path: Path, strict: bool = True) -> dict:
-    """Read a labelled file (LabelledDataError when bad), score it, build its report."""
+    """Read a labelled file (LabelledDataError when bad, DataError when empty), score it, build its report."""
     records = read_labelled([path], strict=strict)
+    if not records:
+        raise DataError(f"{path}: no labelled lines to evaluate")
     stance, topic = predictor.predict_proba([r["text"] for r in records])
     return build_report(records, stance, topic, predictor.heads.manifest, sha256_file(path))
 
