@@ -5,10 +5,14 @@ from __future__ import annotations
 import base64
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
+from matplotlib.image import imread
 
 from stancetopic.cli import main
 from stancetopic.output import finish, partial_path
@@ -194,3 +198,27 @@ def test_library_raises_table_error_on_a_score_out_of_range(tmp_path):
     labels.write_text(json.dumps(record(RECORDS[0]) | {"topic_score": 1.5}) + "\n")
     with pytest.raises(TableError, match=r"labels.jsonl:1: 1.5 is not a probability"):
         summarise(labels)
+
+
+@pytest.mark.skipif(
+    shutil.which("chromium") is None, reason="needs Debian's chromium (apt-get install chromium)"
+)
+def test_the_page_renders_in_headless_chromium(tmp_path):
+    labels = write_labels(tmp_path / "labels.jsonl")
+    page, shot = tmp_path / "page.html", tmp_path / "page.png"
+    assert invoke(labels, "-o", page, "--by", "date").exit_code == 0
+    subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+         "--window-size=1200,1400", f"--screenshot={shot}", page.as_uri()],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    pixels = (imread(shot)[..., :3] * 255).round()
+
+    def painted(colour: str) -> int:
+        rgb = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)])
+        return int((np.abs(pixels - rgb).max(axis=-1) <= 8).sum())
+
+    # The browser drew the embedded figures: the defence bars and the denial bars are there.
+    assert painted("#4c72b0") > 2000
+    assert painted("#c44e52") > 2000

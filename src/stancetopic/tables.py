@@ -25,6 +25,7 @@ from pathlib import Path
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".jsonl")
 PARQUET_BATCH_ROWS = 1024
+PARQUET_READ_BYTES = 1 << 20
 # A field longer than this (characters) is a bad row rather than unbounded memory,
 # e.g. after a stray quote that never closes; the `label` size limit for a file.
 MAX_FIELD_CHARS = 20_000_000
@@ -204,7 +205,8 @@ def _parquet(
     import pyarrow.parquet as pq
 
     try:
-        parquet = pq.ParquetFile(path)
+        # Column chunks are read in 1 MiB pieces, not buffered whole: memory stays near one row group's.
+        parquet = pq.ParquetFile(path, pre_buffer=False, buffer_size=PARQUET_READ_BYTES)
     except pa.ArrowException as exc:
         raise TableError(f"{path}: not a readable Parquet file ({exc})") from None
     stack.callback(parquet.close)
