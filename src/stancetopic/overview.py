@@ -38,6 +38,11 @@ DENIES = "denies"
 COLOURS = dict(zip(TOPICS, ("#4c72b0", "#dd8452", "#55a868", "#8172b3", "#937860"), strict=True))
 STANCE_COLOURS = {"affirms": "#4c72b0", "denies": "#c44e52"}
 UNCERTAIN_COLOUR = "#8c8c8c"
+LABEL_KINDS = {
+    ".csv": ".csv",
+    ".parquet": ".parquet",
+    ".pq": ".parquet",
+}  # else JSON Lines, as `label` writes
 FLAGS = {"true": True, "1": True, "false": False, "0": False}
 
 Cell = tuple[str, str, str, bool]  # (by value, topic, stance, uncertain)
@@ -157,12 +162,16 @@ def _by_value(value: object) -> str:
 def summarise(path: Path, by: str | None = None, progress: bool = False) -> Overview:
     """Read a `label` output once and gather the page's counts and examples.
 
+    The format follows the suffix as `label --format` chose it: `.csv`,
+    `.parquet` (or `.pq`), and JSON Lines for any other.
+
     Raises `TableError` (`file[:row]: reason`) on the first bad record, or when
     a needed column, or the `--by` column, is missing.
     """
     overview = Overview(path, by)
     wanted = [*REQUIRED, *SHOWN, *([by] if by else [])]
-    with open_table(path, only=wanted) as (header, rows):
+    kind = LABEL_KINDS.get(path.suffix.lower(), ".jsonl")
+    with open_table(path, only=wanted, kind=kind) as (header, rows):
         check_columns(path, header, [*REQUIRED, *([by] if by else [])])
         for sequence, item in enumerate(tqdm(rows, unit="records", file=sys.stderr, disable=not progress)):
             if isinstance(item, RowProblem):

@@ -81,16 +81,17 @@ def is_table(path: Path) -> bool:
 
 @contextmanager
 def open_table(
-    path: Path, only: Sequence[str] | None = None
+    path: Path, only: Sequence[str] | None = None, kind: str | None = None
 ) -> Iterator[tuple[list[str], Iterator[RawRow | RowProblem]]]:
     """The file's column names and an iterator over its rows as `(row, {column: value})`.
 
     CSV and TSV values are strings; JSON Lines and Parquet keep their types.
     JSON Lines has no header: its columns are the keys of the first object.
     `only` limits the columns read from Parquet (the others are not even
-    decoded). The file stays open inside the `with` block.
+    decoded). `kind` (one of TABLE_SUFFIXES) overrides the file's suffix. The
+    file stays open inside the `with` block.
     """
-    suffix = path.suffix.lower()
+    suffix = kind or path.suffix.lower()
     if suffix not in TABLE_SUFFIXES:
         raise TableError(f"{path}: not a table file (expected {', '.join(TABLE_SUFFIXES)})")
     with ExitStack() as stack:
