@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime
 import json
 import re
 import shutil
@@ -16,7 +17,7 @@ from matplotlib.image import imread
 
 from stancetopic.cli import main
 from stancetopic.output import finish, partial_path
-from stancetopic.overview import summarise
+from stancetopic.overview import _date_buckets, summarise
 from stancetopic.tables import TableError
 
 # A hand-made label output: (source, paragraph, stance, stance score, topic, topic score, uncertain, date, outlet).
@@ -118,6 +119,22 @@ def test_by_a_date_column_draws_lines_over_days(tmp_path):
         "2026-03-03": 2,
         "(none)": 1,
     }
+
+
+def test_dates_are_bucketed_by_their_span_and_one_non_date_makes_a_text_column():
+    assert _date_buckets(["2026-03-01", "2026-03-02T09:30:00+00:00", "(none)"]) == (
+        {"2026-03-01": datetime.date(2026, 3, 1), "2026-03-02T09:30:00+00:00": datetime.date(2026, 3, 2)},
+        "day",
+    )
+    weeks, step = _date_buckets(["2026-01-01", "2026-06-03"])  # a Thursday and a Wednesday
+    assert (set(weeks.values()), step) == (
+        {datetime.date(2025, 12, 29), datetime.date(2026, 6, 1)},
+        "week (from Monday)",
+    )
+    months, step = _date_buckets(["2024-02-10", "2026-06-03"])
+    assert (set(months.values()), step) == ({datetime.date(2024, 2, 1), datetime.date(2026, 6, 1)}, "month")
+    assert _date_buckets(["2026-03-01", "Daily Ledger"]) is None
+    assert _date_buckets(["(none)"]) is None
 
 
 def test_by_a_text_column_draws_bars_and_a_table(tmp_path):
