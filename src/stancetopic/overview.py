@@ -21,6 +21,7 @@ from html import escape
 from itertools import pairwise
 from pathlib import Path
 
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from tqdm import tqdm
 
@@ -229,12 +230,12 @@ def _figure(html_id: str, figure: Figure, caption: str) -> str:
     return f'<figure id="{html_id}">{_png(figure)}<figcaption>{escape(caption)}</figcaption></figure>'
 
 
-def _style(axes) -> None:
+def _style(axes: Axes) -> None:
     axes.xaxis.set_major_formatter("{x:.0%}")
     axes.spines[["top", "right"]].set_visible(False)
 
 
-def _labelled_bars(axes, shares: list[float], counts: list[int], colours: list[str]) -> None:
+def _labelled_bars(axes: Axes, shares: list[float], counts: list[int], colours: list[str]) -> None:
     """Horizontal bars, each labelled with its percentage and count; room on the right for the labels."""
     axes.barh(range(len(shares)), shares, color=colours)
     for i, (share, count) in enumerate(zip(shares, counts, strict=True)):
@@ -243,7 +244,12 @@ def _labelled_bars(axes, shares: list[float], counts: list[int], colours: list[s
 
 
 def _stacked_bars(
-    axes, tallies: list[Tally], parts: list[str], count, colours: dict[str, str], labels: bool
+    axes: Axes,
+    tallies: list[Tally],
+    parts: list[str],
+    count: Callable[[Tally, str], int],
+    colours: dict[str, str],
+    labels: bool,
 ) -> None:
     """100% bars, one per tally, cut into `parts` (`count(tally, part)` each); shares of 8%+ labelled."""
     left = [0.0] * len(tallies)
@@ -421,8 +427,9 @@ def render(overview: Overview) -> str:
         [[name, t.n, total.share(t.n), *(t.share(t.stances[s]) for s in stances), t.share(t.uncertain)]
          for name, t in [*((topic, per[topic]) for topic in overview.topics()), ("all", total)]],
     )  # fmt: skip
-    extra = bool(overview.by) and overview.by not in SHOWN  # the example tables show source already
-    by_header = [overview.by] if extra else []
+    # The example tables show the source already.
+    by_header = [overview.by] if overview.by and overview.by not in SHOWN else []
+    extra = bool(by_header)
 
     def by_cell(example: Example) -> list[object]:
         return [example.by] if extra else []

@@ -22,6 +22,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".parquet", ".jsonl")
 PARQUET_BATCH_ROWS = 1024
@@ -108,7 +109,7 @@ def open_table(
         yield table
 
 
-def _lines(handle, bad: set[int]) -> Iterator[str]:
+def _lines(handle: BinaryIO, bad: set[int]) -> Iterator[str]:
     """Decoded lines; a line that is not UTF-8 is decoded with replacement and noted in `bad`."""
     for number, raw in enumerate(handle, 1):
         if number == 1:
@@ -120,7 +121,7 @@ def _lines(handle, bad: set[int]) -> Iterator[str]:
             yield raw.decode("utf-8", "replace")
 
 
-def _delimited(path: Path, handle, tabs: bool) -> tuple[list[str], Iterator[RawRow | RowProblem]]:
+def _delimited(path: Path, handle: BinaryIO, tabs: bool) -> tuple[list[str], Iterator[RawRow | RowProblem]]:
     csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD_CHARS))
     bad: set[int] = set()
     reader = csv.reader(_lines(handle, bad), delimiter="\t" if tabs else ",")
@@ -174,7 +175,7 @@ def _json_line(path: Path, number: int, raw: bytes) -> dict[str, object] | RowPr
     return value if isinstance(value, dict) else RowProblem(path, number, "not a JSON object")
 
 
-def _jsonl(path: Path, handle) -> tuple[list[str], Iterator[RawRow | RowProblem]]:
+def _jsonl(path: Path, handle: BinaryIO) -> tuple[list[str], Iterator[RawRow | RowProblem]]:
     lines = enumerate(handle, 1)
     early: list[RowProblem] = []  # problems before the first object, yielded once the header is known
     first: RawRow | None = None
