@@ -163,6 +163,19 @@ def test_by_source_on_a_parquet_output(tmp_path):
     assert page.count("<td>a.txt</td>") == 1
 
 
+def test_a_run_without_paragraphs_is_a_page_that_says_so(tmp_path):
+    empty_jsonl, header_only = tmp_path / "empty.jsonl", tmp_path / "empty.csv"
+    empty_jsonl.write_text("")
+    header_only.write_text(
+        "source,paragraph,start,end,text,stance,stance_score,topic,topic_score,uncertain\n"
+    )
+    for labels in (empty_jsonl, header_only):
+        page = tmp_path / f"{labels.name}.html"
+        result = invoke(labels, "-o", page, "--by", "source")
+        assert result.exit_code == 0, result.stderr
+        assert "No labelled paragraphs in this output" in page.read_text()
+
+
 def test_an_existing_output_is_not_replaced_without_overwrite(tmp_path):
     labels = write_labels(tmp_path / "labels.jsonl")
     page = tmp_path / "page.html"
@@ -184,7 +197,7 @@ def test_bad_input_is_one_line_with_file_and_line_and_exit_5(tmp_path):
     page = tmp_path / "page.html"
     result = invoke(labels, "-o", page)
     assert result.exit_code == 5
-    assert result.stderr == f"error: {labels}:3: could not convert string to float: 'high'\n"
+    assert result.stderr == f"error: {labels}:3: stance_score 'high' is not a number\n"
     assert not page.exists()
 
     lines[2:5] = [lines[3], "{broken", lines[4]]  # fixed the score; line 4 is not JSON
@@ -214,7 +227,7 @@ def test_missing_columns_are_named(tmp_path, args, message):
 def test_library_raises_table_error_on_a_score_out_of_range(tmp_path):
     labels = tmp_path / "labels.jsonl"
     labels.write_text(json.dumps(record(RECORDS[0]) | {"topic_score": 1.5}) + "\n")
-    with pytest.raises(TableError, match=r"labels.jsonl:1: 1.5 is not a probability"):
+    with pytest.raises(TableError, match=r"labels.jsonl:1: topic_score 1.5 is not a probability"):
         summarise(labels)
 
 

@@ -39,11 +39,8 @@ DENIES = "denies"
 COLOURS = dict(zip(TOPICS, ("#4c72b0", "#dd8452", "#55a868", "#8172b3", "#937860"), strict=True))
 STANCE_COLOURS = {"affirms": "#4c72b0", "denies": "#c44e52"}
 UNCERTAIN_COLOUR = "#8c8c8c"
-LABEL_KINDS = {
-    ".csv": ".csv",
-    ".parquet": ".parquet",
-    ".pq": ".parquet",
-}  # else JSON Lines, as `label` writes
+# The format of a label output by its suffix; any other is JSON Lines, as `label` writes it.
+LABEL_KINDS = {".csv": ".csv", ".parquet": ".parquet", ".pq": ".parquet"}
 FLAGS = {"true": True, "1": True, "false": False, "0": False}
 
 Cell = tuple[str, str, str, bool]  # (by value, topic, stance, uncertain)
@@ -135,19 +132,24 @@ def _example(record: dict, value: str, stance: str, stance_score: float, topic_s
     return Example(source, value, stance, stance_score, topic_score, cut)
 
 
-def _score(value: object) -> float:
-    score = float(value)  # type: ignore[arg-type]  # a str (CSV) or a number; anything else is bad input
+def _score(value: object, column: str) -> float:
+    """A probability: a number, or its text in CSV."""
+    try:
+        score = float(value)  # type: ignore[arg-type]  # anything float() refuses is bad input
+    except (TypeError, ValueError):
+        raise ValueError(f"{column} {value!r} is not a number") from None
     if not 0.0 <= score <= 1.0:
-        raise ValueError(f"{score} is not a probability")
+        raise ValueError(f"{column} {score} is not a probability")
     return score
 
 
-def _flag(value: object) -> bool:
+def _flag(value: object, column: str) -> bool:
+    """A boolean, or its text in CSV (`True`, `false`, `1`...)."""
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in FLAGS:
         return FLAGS[value.strip().lower()]
-    raise ValueError(f"{value!r} is not true or false")
+    raise ValueError(f"{column} {value!r} is not true or false")
 
 
 def _label(value: object, column: str) -> str:
@@ -172,6 +174,8 @@ def summarise(path: Path, by: str | None = None, progress: bool = False) -> Over
     overview = Overview(path, by)
     wanted = [*REQUIRED, *SHOWN, *([by] if by else [])]
     kind = LABEL_KINDS.get(path.suffix.lower(), ".jsonl")
+    if kind == ".jsonl" and path.stat().st_size == 0:  # what `label` writes for a run with no paragraphs
+        return overview
     with open_table(path, only=wanted, kind=kind) as (header, rows):
         check_columns(path, header, [*REQUIRED, *([by] if by else [])])
         for sequence, item in enumerate(tqdm(rows, unit="records", file=sys.stderr, disable=not progress)):
@@ -181,10 +185,10 @@ def summarise(path: Path, by: str | None = None, progress: bool = False) -> Over
             try:
                 stance = _label(record.get("stance"), "stance")
                 topic = _label(record.get("topic"), "topic")
-                stance_score = _score(record.get("stance_score"))
-                topic_score = _score(record.get("topic_score"))
-                uncertain = _flag(record.get("uncertain"))
-            except (TypeError, ValueError) as exc:
+                stance_score = _score(record.get("stance_score"), "stance_score")
+                topic_score = _score(record.get("topic_score"), "topic_score")
+                uncertain = _flag(record.get("uncertain"), "uncertain")
+            except ValueError as exc:
                 raise TableError(f"{path}:{where}: {exc}") from None
             value = _by_value(record.get(by)) if by else ""
             overview.cells[value, topic, stance, uncertain] += 1
@@ -418,8 +422,8 @@ def _examples(
     return f'<div class="examples">{"".join(parts)}</div>'
 
 
-def render(overview: Overview) -> str:
-    """The whole page as a string."""
+def _sections(overview: Overview) -> str:
+    """Figures and tables: the topics, the `--by` section, the example tables."""
     total, per = overview.total(), overview.tally(lambda c: c[1])
     stances = overview.stances()
     summary = _table(
@@ -442,7 +446,21 @@ def render(overview: Overview) -> str:
         overview, "unsure", ["stance", "stance score", "topic score", "source", *by_header, "text"],
         lambda e: [e.stance, e.stance_score, e.topic_score, e.source, *by_cell(e), e.text],
     )  # fmt: skip
+    return f"""<h2>Topics and stance</h2><div class="figs">{topics_figure(overview)}</div>{summary}
+{_by_section(overview)}
+<h2>Most confident denials, per topic</h2>
+<p class="meta">The {EXAMPLES} paragraphs of each topic the model is surest deny their claim.</p>{denials}
+<h2>Most uncertain paragraphs, per topic</h2>
+<p class="meta">Paragraphs flagged uncertain, the lowest of their two scores first.</p>{unsure}"""
+
+
+def render(overview: Overview) -> str:
+    """The whole page as a string."""
+    total = overview.total()
     title = f"stancetopic overview: {overview.path.name}"
+    body = (
+        _sections(overview) if total.n else "<p>No labelled paragraphs in this output: nothing to show.</p>"
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title><style>{STYLE}
 figure{{margin:0}}figcaption{{color:#666;font-size:.85rem;max-width:900px}}h3{{font-size:1rem;margin-bottom:.2rem}}
@@ -451,12 +469,7 @@ figure{{margin:0}}figcaption{{color:#666;font-size:.85rem;max-width:900px}}h3{{f
 <body><h1>{escape(title)}</h1>
 <p class="meta">{total.n:,} paragraphs · {total.uncertain:,} uncertain ({total.share(total.uncertain):.1%}) ·
 {total.stances[DENIES]:,} deny their claim ({total.share(total.stances[DENIES]):.1%})</p>
-<h2>Topics and stance</h2><div class="figs">{topics_figure(overview)}</div>{summary}
-{_by_section(overview)}
-<h2>Most confident denials, per topic</h2>
-<p class="meta">The {EXAMPLES} paragraphs of each topic the model is surest deny their claim.</p>{denials}
-<h2>Most uncertain paragraphs, per topic</h2>
-<p class="meta">Paragraphs flagged uncertain, the lowest of their two scores first.</p>{unsure}
+{body}
 </body></html>
 """
 
