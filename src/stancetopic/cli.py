@@ -196,5 +196,31 @@ def compare(a: Path, b: Path, fmt: str) -> None:
     click.echo(comparing.render(result, fmt))
 
 
+@main.command()
+@click.argument("labels", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The HTML page to write.")  # fmt: skip
+@click.option("--by", help="Column to show shares per value of (source, or a kept column such as outlet "
+              "or date); a column of dates is drawn as lines over time.")  # fmt: skip
+@click.option("--overwrite", is_flag=True, help="Replace an existing OUT.")
+def overview(labels: Path, out: Path, by: str | None, overwrite: bool) -> None:
+    """Write one self-contained HTML page of figures and tables about LABELS, a `label` output.
+
+    Topic shares, stance per topic, the share uncertain, shares per --by value,
+    and the most confident denials and most uncertain paragraphs per topic.
+    Exit 5 with file:line at the first bad record.
+    """
+    from stancetopic.overview import write_overview
+    from stancetopic.tables import TableError
+
+    try:
+        summary = write_overview(labels, out, by=by, overwrite=overwrite, progress=sys.stderr.isatty())
+    except FileExistsError as exc:
+        raise click.UsageError(str(exc)) from None
+    except TableError as exc:
+        _fail(str(exc), EXIT_DATA)
+    click.echo(f"{summary.n} paragraphs -> {out}")
+
+
 if __name__ == "__main__":
     main()
