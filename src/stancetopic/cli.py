@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from stancetopic.errors import EXIT_INTERRUPTED, StancetopicError
+from stancetopic.errors import EXIT_INTERRUPTED, DataError, RefusedError, StancetopicError
 from stancetopic.onnx_backend import BACKENDS
 from stancetopic.output import FORMATS
 
@@ -216,9 +216,9 @@ def overview(labels: Path, out: Path, by: str | None, overwrite: bool) -> None:
     try:
         summary = write_overview(labels, out, by=by, overwrite=overwrite, progress=sys.stderr.isatty())
     except FileExistsError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise RefusedError(str(exc)) from None
     except TableError as exc:
-        _fail(str(exc), EXIT_DATA)
+        raise DataError(str(exc)) from None
     click.echo(f"{summary.n} paragraphs -> {out}")
 
 
