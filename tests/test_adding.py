@@ -42,23 +42,43 @@ def test_good_lines_are_appended_with_the_next_ids_and_duplicates_dropped(fixtur
     reviewed = tmp_path / "reviewed.jsonl"
     reviewed.write_text(
         lines(
-            {"text": "Car sales fell for a third month, the industry body said.", "stance": "affirms",
-             "topic": "economy", "review": "done", "source": "a.txt", "paragraph": 2},
+            {
+                "text": "Car sales fell for a third month, the industry body said.",
+                "stance": "affirms",
+                "topic": "economy",
+                "review": "done",
+                "source": "a.txt",
+                "paragraph": 2,
+            },
             # the same text as a fixture in another file, up to case and punctuation: dropped
-            {"text": "the appeals court QUASHED the conviction of the former mayor", "stance": "denies",
-             "topic": "courts"},
-            {"text": "Officials rejected reports that the port would close.", "stance": "denies",
-             "topic": "economy", "also": ["defence"], "hard": "reported-denial", "source": "b.txt",
-             "paragraph": 0},
+            {
+                "text": "the appeals court QUASHED the conviction of the former mayor",
+                "stance": "denies",
+                "topic": "courts",
+            },
+            {
+                "text": "Officials rejected reports that the port would close.",
+                "stance": "denies",
+                "topic": "economy",
+                "also": ["defence"],
+                "hard": "reported-denial",
+                "source": "b.txt",
+                "paragraph": 0,
+            },
             # a repeat of the line above within the batch: dropped too
-            {"text": "Officials rejected reports that the port would close!", "stance": "denies",
-             "topic": "economy"},
-        )  # fmt: skip
+            {
+                "text": "Officials rejected reports that the port would close!",
+                "stance": "denies",
+                "topic": "economy",
+            },
+        )
         + "\n"  # a trailing blank line holds nothing to add
     )
     result = add(reviewed, fixtures / "mine.jsonl")
     assert result.exit_code == 0, result.output
-    assert "added 2 lines" in result.output and "2 duplicates" in result.output and "dvc repro" in result.output
+    assert (
+        "added 2 lines" in result.output and "2 duplicates" in result.output and "dvc repro" in result.output
+    )
     written = [json.loads(line) for line in (fixtures / "mine.jsonl").read_text().splitlines()]
     assert written[:2] == EXISTING
     assert written[2:] == [
