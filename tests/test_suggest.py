@@ -27,7 +27,7 @@ def record(source: str, topic: str, top: float, runner_up: float, stance_score: 
 
 def unit(*weights: tuple[int, float]) -> np.ndarray:
     """A unit vector from (dimension, weight) pairs."""
-    vector = np.zeros(16, dtype=np.float32)
+    vector = np.zeros(32, dtype=np.float32)
     for dimension, weight in weights:
         vector[dimension] = weight
     return vector / np.linalg.norm(vector)
@@ -44,8 +44,8 @@ def test_priority_is_the_weaker_head_plus_disagreeing_with_the_file():
     assert value == pytest.approx([0.15, 0.90, 0.90, 1.15])
 
 
-def test_selection_is_seeded_and_skips_near_duplicates_known_paragraphs_and_full_files():
-    records = [record(f"f{i % 2}.txt", "economy", 0.5, 0.4) for i in range(9)]  # all equally unsure
+def test_selection_is_seeded_and_skips_near_duplicates_and_known_paragraphs():
+    records = [record(f"f{i % 3}.txt", "economy", 0.5, 0.4) for i in range(9)]  # all equally unsure
     vectors = np.stack([unit((i, 1.0)) for i in range(9)])  # orthogonal: no two alike
     first = suggest.select(records, vectors, 5, seed=7)
     assert first == suggest.select(records, vectors, 5, seed=7)
@@ -55,8 +55,19 @@ def test_selection_is_seeded_and_skips_near_duplicates_known_paragraphs_and_full
     chosen = suggest.select(records, vectors, 9, seed=7, known=np.stack([unit((4, 1.0))]))
     assert 4 not in chosen  # a copy of a paragraph already labelled
     assert not {0, 1} <= set(chosen)
-    files = [records[i]["source"] for i in chosen]
-    assert files.count("f0.txt") == files.count("f1.txt") == suggest.PER_FILE
+    assert len(chosen) == 7
+
+
+def test_no_file_gives_more_than_its_share():
+    records = [record(f"f{i % 3}.txt", "economy", 0.5, 0.4) for i in range(18)]
+    vectors = np.stack([unit((i, 1.0)) for i in range(18)])
+    value = np.array([2.0 if r["source"] == "f0.txt" else 1.0 for r in records])  # f0 first
+    chosen = suggest.select(records, vectors, 8, seed=0, value=value)
+    assert [records[i]["source"] for i in chosen].count("f0.txt") == suggest.PER_FILE
+    assert len(chosen) == 8
+    # One file of many articles (a JSON Lines file, say) is not held to PER_FILE.
+    alone = [{**r, "source": "all.jsonl"} for r in records]
+    assert len(suggest.select(alone, vectors, 12, seed=0)) == 12
 
 
 def test_the_most_uncertain_come_first():

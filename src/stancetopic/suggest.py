@@ -27,7 +27,9 @@ from stancetopic.predictor import Predictor
 
 FORMATS = ("fixture", "label-studio")
 NEAR_DUPLICATE = 0.95  # cosine similarity at or above which two paragraphs count as one
-PER_FILE = 3  # at most this many suggestions from one file
+# At most this many suggestions from one file, or N / files when that is more (a single
+# JSON Lines file of many articles is one file).
+PER_FILE = 5
 SHORTLIST = 20  # only the N * SHORTLIST most uncertain paragraphs are embedded and compared
 BATCH = 512
 
@@ -70,7 +72,7 @@ def select(
     `vectors` are the records' unit-length embeddings, `known` those of
     paragraphs already labelled (the fixtures): a record within NEAR_DUPLICATE
     cosine similarity of a known or an already chosen paragraph is skipped, and
-    so is a file's record once PER_FILE of that file's are chosen. Equal
+    so is a file's record once max(PER_FILE, N / files) of its are chosen. Equal
     priorities are broken by a random order drawn from `seed`.
     """
     value = priorities(records) if value is None else value
@@ -81,11 +83,12 @@ def select(
     used = len(base)
     chosen: list[int] = []
     per_file: Counter = Counter()
+    limit = max(PER_FILE, -(-n // max(1, len({r["source"] for r in records}))))
     for i in order:
         if len(chosen) == n:
             break
         source = records[i]["source"]
-        if per_file[source] >= PER_FILE:
+        if per_file[source] >= limit:
             continue
         if used and float((blocked[:used] @ vectors[i]).max()) >= NEAR_DUPLICATE:
             continue
