@@ -107,6 +107,23 @@ def scored(fitted: FittedHeads, data: dict) -> dict[str, float]:
     return figures
 
 
+def designs(base: dict, data: dict, added, n: int) -> dict[str, dict[str, float]]:
+    """Other selection designs at N, to show why the shipped one was chosen (on pool-dev)."""
+    pool = data["pool"]
+    known = np.vstack([base["train_vectors"], base["calib_vectors"], base["test_vectors"]])  # the fixtures
+    uncertain, disagreeing = suggest.uncertainty(pool["records"]), suggest.disagreement(pool["records"])
+    variants = {
+        "no file disagreement": (uncertain, suggest.PER_FILE),
+        "no per-file limit": (uncertain + disagreeing, n),
+        "uncertainty only, no limit": (uncertain, n),
+    }
+    figures = {}
+    for name, (value, per_file) in variants.items():
+        indexes = suggest.select(pool["records"], pool["vectors"], n, 0, known, value, per_file)
+        figures[name] = scored(retrain(base, *added(indexes)), data)
+    return figures
+
+
 def machine() -> str:
     cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
     names = [line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")]
@@ -195,6 +212,7 @@ def main() -> None:
             "calib": read_labelled([prepared / "calib.jsonl"]),
             "train_vectors": np.load(ROOT / "data" / "embeddings" / "train.npy"),
             "calib_vectors": np.load(ROOT / "data" / "embeddings" / "calib.npy"),
+            "test_vectors": np.load(ROOT / "data" / "embeddings" / "test.npy"),
         }
         pool = data["pool"]
         where = {(r["source"], r["paragraph"]): i for i, r in enumerate(pool["records"])}
@@ -223,6 +241,7 @@ def main() -> None:
                 point["random"].append(scored(retrain(base, *added(draw)), data))
             figures["points"][str(n)] = point
             print(f"  {n} done ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+        figures["designs"] = designs(base, data, added, max(args.sizes))
         figures["seconds"]["retrain"] = time.perf_counter() - started
     report(figures, data)
     if args.png:
@@ -254,6 +273,11 @@ def report(figures: dict, data: dict) -> None:
         spread = [r["aside"] for r in point["random"]]
         print(f"{f'+{n} random':<24}{r_dev:>12.3f}{r_aside:>10.3f}{reduction(r_aside, base['aside']):>11.2f}"
               f"   (aside {min(spread):.3f}-{max(spread):.3f})")  # fmt: skip
+    n = max(figures["sizes"])
+    print(f"\nOther selection designs at +{n} (the shipped one is `+{n} suggested` above):")
+    for name, values in figures["designs"].items():
+        print(f"{name:<30}{values['pool-dev']:>6.3f}{values['aside']:>10.3f}"
+              f"{reduction(values['aside'], base['aside']):>11.2f}")  # fmt: skip
     seconds = figures["seconds"]
     print(f"\nseconds: labelling and embedding {seconds['label']:.0f}, suggesting and retraining "
           f"{seconds['retrain']:.0f}")  # fmt: skip

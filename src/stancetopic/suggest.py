@@ -34,29 +34,28 @@ SHORTLIST = 20  # only the N * SHORTLIST most uncertain paragraphs are embedded 
 BATCH = 512
 
 
-def priorities(records: list[dict]) -> np.ndarray:
-    """How much labelling each paragraph is worth: higher first.
-
-    1 - the smaller of the two heads' margins (stance: |2p - 1|; topic: top
-    score minus the runner-up), plus 1 when the paragraph's topic is not its
-    file's (the topic with the highest mean probability over the file).
-    """
-    by_file: dict[str, list[int]] = defaultdict(list)
-    for i, record in enumerate(records):
-        by_file[record["source"]].append(i)
-    dominant = {}
-    for source, rows in by_file.items():
-        means = Counter()
-        for i in rows:
-            means.update(records[i]["topic_scores"])
-        dominant[source] = max(sorted(means), key=means.__getitem__)
+def uncertainty(records: list[dict]) -> np.ndarray:
+    """1 - the smaller of the two heads' margins (stance: |2p - 1|; topic: top score minus the runner-up)."""
     values = np.empty(len(records))
     for i, record in enumerate(records):
         top = sorted(record["topic_scores"].values(), reverse=True)
         topic_margin = top[0] - (top[1] if len(top) > 1 else 0.0)
-        stance_margin = abs(2 * record["stance_score"] - 1)
-        values[i] = 1 - min(topic_margin, stance_margin) + (record["topic"] != dominant[record["source"]])
+        values[i] = 1 - min(topic_margin, abs(2 * record["stance_score"] - 1))
     return values
+
+
+def disagreement(records: list[dict]) -> np.ndarray:
+    """1 where a paragraph's topic is not its file's (the highest mean topic probability there), else 0."""
+    by_file: dict[str, Counter] = defaultdict(Counter)
+    for record in records:
+        by_file[record["source"]].update(record["topic_scores"])
+    dominant = {source: max(sorted(sums), key=sums.__getitem__) for source, sums in by_file.items()}
+    return np.array([float(r["topic"] != dominant[r["source"]]) for r in records])
+
+
+def priorities(records: list[dict]) -> np.ndarray:
+    """How much labelling each paragraph is worth, higher first: uncertainty + disagreement."""
+    return uncertainty(records) + disagreement(records)
 
 
 def select(
@@ -66,13 +65,14 @@ def select(
     seed: int,
     known: np.ndarray | None = None,
     value: np.ndarray | None = None,
+    per_file: int = PER_FILE,
 ) -> list[int]:
     """Indexes of up to N records to review, best first; deterministic for a seed.
 
     `vectors` are the records' unit-length embeddings, `known` those of
     paragraphs already labelled (the fixtures): a record within NEAR_DUPLICATE
     cosine similarity of a known or an already chosen paragraph is skipped, and
-    so is a file's record once max(PER_FILE, N / files) of its are chosen. Equal
+    so is a file's record once max(`per_file`, N / files) of its are chosen. Equal
     priorities are broken by a random order drawn from `seed`.
     """
     value = priorities(records) if value is None else value
@@ -82,18 +82,18 @@ def select(
     blocked = np.vstack([base, np.zeros((n, vectors.shape[1]), dtype=vectors.dtype)])
     used = len(base)
     chosen: list[int] = []
-    per_file: Counter = Counter()
-    limit = max(PER_FILE, -(-n // max(1, len({r["source"] for r in records}))))
+    taken: Counter = Counter()
+    limit = max(per_file, -(-n // max(1, len({r["source"] for r in records}))))
     for i in order:
         if len(chosen) == n:
             break
         source = records[i]["source"]
-        if per_file[source] >= limit:
+        if taken[source] >= limit:
             continue
         if used and float((blocked[:used] @ vectors[i]).max()) >= NEAR_DUPLICATE:
             continue
         chosen.append(int(i))
-        per_file[source] += 1
+        taken[source] += 1
         blocked[used] = vectors[i]
         used += 1
     return chosen
