@@ -108,7 +108,8 @@ def scored(fitted: FittedHeads, data: dict) -> dict[str, float]:
 
 
 def designs(base: dict, data: dict, added, n: int) -> dict[str, dict[str, float]]:
-    """Other selection designs at N, to show why the shipped one was chosen (on pool-dev)."""
+    """Other selection designs at N, to show why the shipped one was chosen (on pool-dev), and the
+    ceiling: every pool paragraph added."""
     pool = data["pool"]
     known = np.vstack([base["train_vectors"], base["calib_vectors"], base["test_vectors"]])  # the fixtures
     uncertain, disagreeing = suggest.uncertainty(pool["records"]), suggest.disagreement(pool["records"])
@@ -121,6 +122,8 @@ def designs(base: dict, data: dict, added, n: int) -> dict[str, dict[str, float]
     for name, (value, per_file) in variants.items():
         indexes = suggest.select(pool["records"], pool["vectors"], n, 0, known, value, per_file)
         figures[name] = scored(retrain(base, *added(indexes)), data)
+    everything = list(range(len(pool["records"])))
+    figures[f"every pool paragraph ({len(everything)})"] = scored(retrain(base, *added(everything)), data)
     return figures
 
 
@@ -274,7 +277,7 @@ def report(figures: dict, data: dict) -> None:
         print(f"{f'+{n} random':<24}{r_dev:>12.3f}{r_aside:>10.3f}{reduction(r_aside, base['aside']):>11.2f}"
               f"   (aside {min(spread):.3f}-{max(spread):.3f})")  # fmt: skip
     n = max(figures["sizes"])
-    print(f"\nOther selection designs at +{n} (the shipped one is `+{n} suggested` above):")
+    print(f"\nOther selection designs at +{n} (the shipped one is `+{n} suggested` above), and the ceiling:")
     for name, values in figures["designs"].items():
         print(f"{name:<30}{values['pool-dev']:>6.3f}{values['aside']:>10.3f}"
               f"{reduction(values['aside'], base['aside']):>11.2f}")  # fmt: skip
