@@ -48,24 +48,24 @@ def _parsed(path: Path) -> tuple[list[tuple[int, object]], list[Problem]]:
         raw = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return [], [Problem(str(path), 0, f"cannot read: {exc}")]
+    items: list[tuple[int, object]] = []
+    problems: list[Problem] = []
     if raw.lstrip().startswith("["):  # a Label Studio export is one JSON list of tasks
         try:
             tasks = json.loads(raw)
         except json.JSONDecodeError as exc:
             return [], [Problem(str(path), exc.lineno, f"bad JSON: {exc.msg}")]
-        items, problems = [], []
         for number, task in enumerate(tasks, start=1):
             line, errors = label_studio.from_task(task)
             problems += [Problem(str(path), number, message) for message in errors]
             if line is not None:
                 items.append((number, line))
         return items, problems
-    items, problems = [], []
-    for number, line in enumerate(raw.split("\n"), start=1):
-        if not line.strip():
+    for number, text in enumerate(raw.split("\n"), start=1):
+        if not text.strip():
             continue  # blank lines (a trailing one, say) hold nothing to add
         try:
-            items.append((number, json.loads(line)))
+            items.append((number, json.loads(text)))
         except json.JSONDecodeError as exc:
             problems.append(Problem(str(path), number, f"bad JSON: {exc.msg}"))
     return items, problems
@@ -112,7 +112,7 @@ def add(reviewed: Path, target: Path) -> Added:
         line, errors = _fixture_line(obj)
         if line is not None and line.get("id") in seen_ids:
             errors = [f"duplicate id {line['id']!r} (already in the fixtures or above)"]
-        if errors:
+        if errors or line is None:
             problems += [Problem(str(reviewed), number, message) for message in errors]
             continue
         key = normalised(line["text"])
