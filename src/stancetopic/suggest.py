@@ -25,7 +25,6 @@ from stancetopic.compare import read_label_output
 from stancetopic.fixtures import fixture_files, normalised, read_labelled
 from stancetopic.predictor import Predictor
 
-FORMATS = ("fixture", "label-studio")
 NEAR_DUPLICATE = 0.95  # cosine similarity at or above which two paragraphs count as one
 # At most this many suggestions from one file, or N / files when that is more (a single
 # JSON Lines file of many articles is one file).
