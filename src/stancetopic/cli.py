@@ -222,5 +222,67 @@ def overview(labels: Path, out: Path, by: str | None, overwrite: bool) -> None:
     click.echo(f"{summary.n} paragraphs -> {out}")
 
 
+@main.command()
+@click.argument("labels", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "-n", "count", type=click.IntRange(min=1), default=50, show_default=True, help="Paragraphs to suggest."
+)
+@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Breaks ties; the same seed gives the same choice."
+)
+@click.option("--fixtures", type=click.Path(file_okay=False, path_type=Path), default=Path("data/fixtures"),
+              show_default=True, help="Never suggest paragraphs already here (or near-copies of them).")  # fmt: skip
+@click.option(
+    "--format", "fmt", type=click.Choice(["fixture", "label-studio"]), default="fixture", show_default=True
+)
+@model_option
+@click.option("--overwrite", is_flag=True, help="Replace existing output files.")
+def suggest(
+    labels: Path, count: int, out: Path, seed: int, fixtures: Path, fmt: str, model: Path, overwrite: bool
+) -> None:
+    """Pick the COUNT paragraphs of a `label` output (LABELS) most worth labelling, for review.
+
+    Writes them in the fixture format with the model's labels filled in and
+    "review": "todo" (or as Label Studio tasks plus a labelling config); after
+    correcting them, `stancetopic add` appends them to the fixtures.
+    """
+    from stancetopic import cache
+    from stancetopic import suggest as suggesting
+    from stancetopic.job import load_predictor
+    from stancetopic.output import prepare_targets
+
+    prepare_targets(dict(zip(("-o", "its labelling config"), suggesting.output_paths(out, fmt), strict=False)), overwrite=overwrite)
+    predictor = load_predictor(model, cache_dir=cache.default_dir(), lazy=True)
+    try:
+        found = suggesting.suggest(labels, count, predictor, seed, fixtures if fixtures.is_dir() else None)
+    except (KeyError, ValueError) as exc:
+        raise DataError(f"{labels}: not a stancetopic label output ({exc.__class__.__name__}: {exc})") from None
+    paths = suggesting.write(found, out, fmt)
+    click.echo(f"{len(found.lines)} of {found.read} paragraphs suggested ({found.in_fixtures} already in the "
+               f"fixtures) -> {', '.join(map(str, paths))}; correct them, then `stancetopic add`")  # fmt: skip
+
+
+@main.command()
+@click.argument("reviewed", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-t", "--to", "target", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Fixture file to append to, e.g. data/fixtures/mine.jsonl (created if new).")  # fmt: skip
+def add(reviewed: Path, target: Path) -> None:
+    """Append reviewed paragraphs (fixture lines, or a Label Studio JSON export) to a fixture file.
+
+    Every line is checked first; any bad line (exit 5, one `file:line` each)
+    means nothing is appended. Duplicates of existing fixtures are dropped;
+    lines without an id get the file's next free number.
+    """
+    from stancetopic.adding import add as adding
+
+    added = adding(reviewed, target)
+    ids = f" ({added.lines[0]['id']} .. {added.lines[-1]['id']})" if added.lines else ""
+    click.echo(
+        f"added {len(added.lines)} lines to {target}{ids}; {added.duplicates} duplicates of fixtures dropped"
+    )
+    click.echo("now run `dvc repro` to retrain")
+
+
 if __name__ == "__main__":
     main()

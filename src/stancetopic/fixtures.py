@@ -40,7 +40,7 @@ class LabelledDataError(StancetopicError, ValueError):
         super().__init__("\n".join(str(p) for p in problems))
 
 
-def _check_record(obj: object, strict: bool) -> list[str]:
+def check_record(obj: object, strict: bool) -> list[str]:
     """Return the messages for one parsed line (empty when it is valid)."""
     if not isinstance(obj, dict):
         return [f"expected a JSON object, got {type(obj).__name__}"]
@@ -106,7 +106,7 @@ def read_labelled(paths: Iterable[Path | str], *, strict: bool = True) -> list[d
                 reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
                 problems.append(Problem(str(path), number, f"bad JSON: {reason}"))
                 continue
-            errors = _check_record(obj, strict)
+            errors = check_record(obj, strict)
             if not errors:
                 if obj["id"] in seen_ids:
                     errors.append(f"duplicate id {obj['id']!r} (first at {seen_ids[obj['id']]})")
@@ -121,6 +121,15 @@ def read_labelled(paths: Iterable[Path | str], *, strict: bool = True) -> list[d
     if problems:
         raise LabelledDataError(problems)
     return records
+
+
+def normalised(text: str) -> str:
+    """A text's duplicate key: case, punctuation and spacing ignored.
+
+    Two paragraphs that differ only there are the same training example, so
+    `suggest` and `add` treat them as one.
+    """
+    return " ".join("".join(c if c.isalnum() else " " for c in text.casefold()).split())
 
 
 def fixture_files(folder: Path | str) -> list[Path]:
