@@ -165,6 +165,11 @@ def main() -> None:
     show_default=True,
     help="Skip (and report) files larger than this many bytes.",
 )
+@click.option(
+    "--all-languages",
+    is_flag=True,
+    help="Also score paragraphs in languages other than English (skipped and counted by default).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary table.")
 def label(
     input_dir: Path,
@@ -185,6 +190,7 @@ def label(
     workers: int | None,
     uncertain_below: float | None,
     max_file_size: int,
+    all_languages: bool,
     quiet: bool,
 ) -> None:
     """Label every paragraph of every article under INPUT_DIR.
@@ -239,8 +245,10 @@ def label(
     try:
         with tqdm(initial=skip, unit="para", file=sys.stderr, disable=not show) as bar:
             if engine == "local":
-                bar.total = labeling.count(input_dir, pattern, max_file_size, exclude=own) if show else None
-                stream = labeling.paragraphs(input_dir, pattern, max_file_size, outcome, exclude=own)
+                bar.total = (
+                    labeling.count(input_dir, pattern, max_file_size, own, all_languages) if show else None
+                )
+                stream = labeling.paragraphs(input_dir, pattern, max_file_size, outcome, own, all_languages)
                 labeling.label(
                     predictor,
                     stream,
@@ -360,6 +368,9 @@ def _print_summary(summary: dict, stances: list[str]) -> None:
         )
     total = sum(row["paragraphs"] for row in files.values())
     click.echo(f"{total} paragraphs in {len(files)} files -> {summary['output']}", err=True)
+    other = sum(row["other_language"] for row in files.values())
+    if other:
+        click.echo(f"{other} paragraphs not in English skipped (--all-languages scores them)", err=True)
 
 
 @main.command()

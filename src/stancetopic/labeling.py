@@ -7,6 +7,7 @@ soon as they are scored (see `output`), which is what makes `--resume` work.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ class FileSummary:
     stances: Counter = field(default_factory=Counter)
     topics: Counter = field(default_factory=Counter)
     deny: list[float] = field(default_factory=list)
+    other_language: int = 0  # paragraphs not scored: a language the model does not read
 
     def add(self, record: dict) -> None:
         self.paragraphs += 1
@@ -45,6 +47,7 @@ class FileSummary:
         shares = {s: round(self.stances[s] / self.paragraphs, 4) if self.paragraphs else 0.0 for s in stances}
         dominant = min(self.topics, key=lambda t: (-self.topics[t], t)) if self.topics else None
         row: dict = {"paragraphs": self.paragraphs, "stance_share": shares, "dominant_topic": dominant}
+        row["other_language"] = self.other_language
         if article is not None and self.deny:
             deny = article.deny_probability(self.deny)
             stance, probability = ("denies", deny) if deny >= 0.5 else ("affirms", 1 - deny)
@@ -74,7 +77,7 @@ def files(
     run's own output) are passed over silently.
     """
     for path, relative in discover(root, pattern):
-        if path.resolve() in exclude:
+        if Path(os.path.realpath(path)) in exclude:  # never raises, even on a link loop
             continue
         if path.suffix.lower() not in SUPPORTED:
             outcome.skipped.append(relative)
@@ -83,33 +86,42 @@ def files(
 
 
 def read_units(
-    path: Path, relative: str, max_bytes: int
-) -> tuple[list[Segment] | None, list[tuple[str, str]]]:
-    """One file's paragraph units (None when unreadable) and its problems as (where, reason)."""
+    path: Path, relative: str, max_bytes: int, all_languages: bool = False
+) -> tuple[list[Segment] | None, list[tuple[str, str]], int]:
+    """One file's paragraph units (None when unreadable), its problems as (where, reason),
+    and how many units were left out as another language (none with `all_languages`)."""
     try:
-        article = read_article(path, max_bytes)
+        article = read_article(path, max_bytes, all_languages)
     except ReadError as exc:
-        return None, [(relative, str(exc))]
-    return article.units, [(f"{relative}:{where}", reason) for where, reason in article.problems]
+        return None, [(relative, str(exc))], 0
+    problems = [(f"{relative}:{where}", reason) for where, reason in article.problems]
+    return article.units, problems, article.other_language
 
 
 def paragraphs(
-    root: Path, pattern: str, max_bytes: int, outcome: Outcome, exclude: set[Path] = frozenset()
+    root: Path,
+    pattern: str,
+    max_bytes: int,
+    outcome: Outcome,
+    exclude: set[Path] = frozenset(),
+    all_languages: bool = False,
 ) -> Iterator[tuple[str, int, Segment]]:
     """(source, index, unit) for every labelled paragraph under root, in order."""
     for path, relative in files(root, pattern, outcome, exclude):
-        units, problems = read_units(path, relative, max_bytes)
+        units, problems, other_language = read_units(path, relative, max_bytes, all_languages)
         outcome.problems += problems
         if units is None:
             continue
-        outcome.files.setdefault(relative, FileSummary())
+        outcome.files.setdefault(relative, FileSummary()).other_language = other_language
         for index, unit in enumerate(units):
             yield relative, index, unit
 
 
-def count(root: Path, pattern: str, max_bytes: int, exclude: set[Path] = frozenset()) -> int:
+def count(
+    root: Path, pattern: str, max_bytes: int, exclude: set[Path] = frozenset(), all_languages: bool = False
+) -> int:
     """How many paragraphs a run will label (a cheap first pass, for the ETA)."""
-    return sum(1 for _ in paragraphs(root, pattern, max_bytes, Outcome(), exclude))
+    return sum(1 for _ in paragraphs(root, pattern, max_bytes, Outcome(), exclude, all_languages))
 
 
 def to_records(

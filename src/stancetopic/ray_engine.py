@@ -73,7 +73,7 @@ def actor_resources(workers: int | None) -> tuple[int, float, int]:
 
 def _read(row: dict, max_bytes: int) -> dict:
     """A task: one file's paragraphs and problems, as JSON so any text survives Arrow."""
-    units, problems = labeling.read_units(Path(row["path"]), row["source"], max_bytes)
+    units, problems, _ = labeling.read_units(Path(row["path"]), row["source"], max_bytes)
     return {
         "order": row["order"],
         "source": row["source"],

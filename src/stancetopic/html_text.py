@@ -1,0 +1,116 @@
+"""The main text of an HTML page, as blocks of lines, by trafilatura.
+
+trafilatura finds the article among navigation, sidebars, comments and
+related-links blocks (it reads class and id names, link density and text
+density, with readability and jusText as fallbacks): it leads the public
+extraction benchmarks. Our own paragraph rules (`paragraphs`) then run on the
+blocks it keeps. Its output tree is walked once, with start/end events, so
+the walk is linear in the page and never recursive.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stancetopic.paragraphs import is_sentence
+
+# Elements of trafilatura's output that are blocks; `lb` is a line break inside one.
+BLOCK_TAGS = frozenset({"p", "head", "item", "quote", "code", "row", "list", "table", "div", "body"})
+LINE_BREAK = "lb"
+CELL = "cell"
+# An HTML parser nests at most this deep; deeper markup would make lxml's tree
+# (and every tree walk) cost far more than the page is worth.
+MAX_DEPTH = 1_000
+
+
+class PageError(ValueError):
+    """A page whose main text cannot be extracted; the message says why."""
+
+
+def _lines(buffer: list[str]) -> list[str]:
+    """Non-empty lines of a block, whitespace collapsed."""
+    return [line for line in (" ".join(part.split()) for part in buffer) if line]
+
+
+def tree_blocks(body: Any) -> list[list[str]]:
+    """Blocks of lines from trafilatura's output tree (`p`, `head`, `item`, `quote`...).
+
+    Text directly inside a container (a `quote` holding `p`s) becomes a block
+    of its own, in document order. A table row is one line, cells spaced. A
+    line break after a sentence starts a new block.
+    """
+    from lxml import etree
+
+    blocks: list[list[str]] = []
+    stack: list[list[str]] = []  # the open blocks' current lines, innermost last
+
+    def flush() -> None:
+        lines = _lines(stack[-1])
+        if lines:
+            blocks.append(lines)
+        stack[-1][:] = [""]
+
+    for event, element in etree.iterwalk(body, events=("start", "end")):
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if event == "start":
+            if tag in BLOCK_TAGS:
+                if stack:
+                    flush()
+                stack.append([""])
+            elif tag == LINE_BREAK:
+                # A <br> after a sentence ends a paragraph (the div + br layout of many
+                # blogs); one inside a sentence is a line of the same paragraph.
+                if is_sentence(stack[-1][-1].strip()):
+                    flush()
+                else:
+                    stack[-1].append("")
+            elif tag == CELL:
+                stack[-1][-1] += " "
+            if tag:
+                stack[-1][-1] += element.text or ""
+            continue
+        if tag in BLOCK_TAGS:
+            flush()
+            stack.pop()
+        if stack:
+            stack[-1][-1] += element.tail or ""
+    return blocks
+
+
+def _too_deep(source: str) -> bool:
+    """Whether the page opens more than MAX_DEPTH block elements in a row (cheap, linear)."""
+    import re
+
+    depth = deepest = 0
+    for match in re.finditer(r"<(/?)(?:div|blockquote|section|table|ul|ol)\b", source, re.IGNORECASE):
+        depth = max(0, depth - 1) if match.group(1) else depth + 1
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            return True
+    return False
+
+
+def main_text(source: str) -> list[list[str]]:
+    """The page's headline and main-text blocks, comments left out.
+
+    The headline trafilatura finds (`<h1>`, `og:title` or `<title>`, site
+    name removed) comes first unless the text already starts with it. Raises
+    PageError for markup nested deeper than MAX_DEPTH.
+    """
+    if _too_deep(source):
+        raise PageError(f"HTML nested more than {MAX_DEPTH:,} elements deep")
+    import trafilatura
+
+    try:
+        document = trafilatura.bare_extraction(
+            source, include_comments=False, include_tables=True, with_metadata=True
+        )
+    except RecursionError as exc:
+        raise PageError("HTML nested too deep to parse") from exc
+    if document is None or document.body is None:
+        return []
+    blocks = tree_blocks(document.body)
+    title = " ".join((document.title or "").split())
+    if title and not (blocks and blocks[0][0] == title):
+        blocks.insert(0, [title])
+    return blocks
