@@ -54,12 +54,26 @@ NAVIGATION = (
     "powered by", "share this", "share on", "share", "follow us", "subscribe", "sign up",
     "advertisement", "click here", "related", "related stories", "related articles",
     "recommended", "trending", "download the app", "tags", "previous article", "next article",
+    # the same furniture in the languages news sites most often mix into English pages
+    "lesen sie auch", "auch lesen", "mehr zum thema", "siehe auch", "weitere artikel", "anzeige", "werbung",
+    "lea también", "lee también", "le puede interesar", "te puede interesar", "ver también", "publicidad",
+    "lire aussi", "à lire aussi", "voir aussi", "publicité", "leggi anche", "vedi anche", "leia também",
+    "czytaj też", "czytaj także", "zobacz też", "zobacz także", "reklama",
 )  # fmt: skip
 # ...and these are credit lines, dropped even when they end like a sentence.
 CREDITS = (
     "copyright", "©", "all rights reserved", "with inputs from", "edited by", "reporting by",
     "writing by", "additional reporting by", "only the headline",
+    "credit:", "credits:", "photo:", "photo by", "image:", "picture:", "source:", "illustration:",
+    "foto:", "bild:", "quelle:", "fuente:", "tel.:", "telefon:", "phone:", "fax:", "e-mail:", "email:",
 )  # fmt: skip
+# A call to the reader to subscribe, log in or write in: paywall and newsletter prompts.
+READER_ADDRESS = re.compile(r"\b(?:you|your|you're|you\u2019re|please)\b", re.IGNORECASE)
+CALL_TO_ACTION = re.compile(
+    r"\b(?:subscri\w*|log in|sign in|sign up|newsletter|inbox|letter to the editor|register|donat\w+|support us)\b",
+    re.IGNORECASE,
+)
+MAX_PROMPT_WORDS = 40
 FURNITURE = re.compile(
     r"^(?:" + "|".join(re.escape(p) for p in sorted(NAVIGATION + CREDITS, key=len, reverse=True)) + r")(?!\w)"
 )
@@ -97,9 +111,19 @@ def is_agency_tag(line: str) -> bool:
     return line.strip().strip("-\u2013\u2014|()[]:.*_#> \t").lower() in AGENCIES
 
 
+def is_reader_prompt(line: str) -> bool:
+    """A short line asking the reader to subscribe, log in or write in (`Please subscribe to...`)."""
+    return (
+        len(line) < 20 * MAX_PROMPT_WORDS
+        and len(line.split()) <= MAX_PROMPT_WORDS
+        and READER_ADDRESS.search(line) is not None
+        and CALL_TO_ACTION.search(line) is not None
+    )
+
+
 def is_boilerplate(line: str) -> bool:
-    """An agency tag alone, or a short navigation, sharing or credit line."""
-    if is_agency_tag(line):
+    """An agency tag alone, a reader prompt, or a short navigation, sharing or credit line."""
+    if is_agency_tag(line) or is_reader_prompt(line):
         return True
     lowered = line.strip().lstrip("([*_#> \t").lower()
     match = FURNITURE.match(lowered)
