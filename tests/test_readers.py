@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -134,3 +135,37 @@ def test_hard_wrapped_text_without_blank_lines_is_one_paragraph_with_exact_offse
     path.write_text("\n".join(lines) + ".\n")
     (unit,) = read_article(path, 10_000_000).units
     assert unit.text == path.read_text()[unit.start : unit.end] == "\n".join(lines) + "."
+
+
+class Messages(logging.Handler):
+    """Every message logged to the logger it is attached to."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def test_a_paragraph_over_256_tokens_is_covered_by_its_windows_without_a_warning(tmp_path, embedder_model):
+    from stancetopic.embedder import _windows
+
+    sentences = [f"The court in district {n} dismissed appeal number {n * 13} on Monday." for n in range(60)]
+    path = tmp_path / "long.txt"
+    path.write_text(" ".join(sentences) + "\n")
+    (unit,) = read_article(path, LIMIT).units
+    tokenizer = embedder_model.tokenizer
+    # the warning is given once per tokenizer: make sure an earlier test did not use it up
+    tokenizer.deprecation_warnings.pop("sequence-length-is-longer-than-the-specified-maximum", None)
+    messages = Messages()
+    logging.getLogger("transformers").addHandler(messages)
+    try:
+        pieces, owners = _windows(embedder_model, [unit.text])
+    finally:
+        logging.getLogger("transformers").removeHandler(messages)
+    limit = embedder_model.get_max_seq_length() - 2
+    assert len(pieces) >= 2 and set(owners) == {0}
+    assert all(len(tokenizer(p, add_special_tokens=False)["input_ids"]) <= limit for p in pieces)
+    assert "".join("".join(p.split()) for p in pieces) == "".join(unit.text.split())  # every token, once
+    assert not [m for m in messages.messages if "Token indices sequence length" in m]
