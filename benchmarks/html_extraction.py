@@ -57,7 +57,9 @@ def old_reader_blocks(source: str) -> list[list[str]]:
     from selectolax.lexbor import LexborHTMLParser
 
     tree = LexborHTMLParser(source)
-    for node in tree.css("script, style, noscript, template, nav, aside, figure, iframe, svg, button, select"):
+    for node in tree.css(
+        "script, style, noscript, template, nav, aside, figure, iframe, svg, button, select"
+    ):
         node.decompose()
     for node in tree.css("header, footer"):
         parent, inside = node.parent, False
@@ -105,7 +107,13 @@ class Score:
         precision = self.tp / max(1, self.tp + self.fp)
         recall = self.tp / max(1, self.tp + self.fn)
         f1 = 2 * precision * recall / max(1e-9, precision + recall)
-        return precision, recall, f1, self.long_tp / max(1, self.long_n), 1000 * self.seconds / max(1, self.pages)
+        return (
+            precision,
+            recall,
+            f1,
+            self.long_tp / max(1, self.long_n),
+            1000 * self.seconds / max(1, self.pages),
+        )
 
 
 def group_of(item: dict) -> str:

@@ -47,7 +47,7 @@ def test_main_text_inside_header_is_kept():
 
 def test_a_chinese_page_gives_its_paragraphs():
     found = texts(PAGES / "cjk.html")
-    assert found[0].startswith("港口工人接受加薪方案，罢工结束\n\n北方港口的码头工人在星期四复工")
+    assert found[0].startswith("港口工人接受加薪方案\uff0c罢工结束\n\n北方港口的码头工人在星期四复工")
     assert any("港务局否认" in text for text in found)
     assert not any(text in ("首页", "版权所有") for text in found)
 

@@ -110,7 +110,9 @@ def test_a_lone_surrogate_is_replaced(tmp_path):
 def test_a_raw_line_separator_inside_a_jsonl_string_does_not_split_the_record(tmp_path, separator):
     first = {"text": f"Officials said the talks{separator} would resume on Friday in Brussels."}
     path = tmp_path / "r.jsonl"
-    path.write_text(json.dumps(first, ensure_ascii=False) + "\n" + "{bad\n" + json.dumps({"text": SENTENCE}) + "\n")
+    path.write_text(
+        json.dumps(first, ensure_ascii=False) + "\n" + "{bad\n" + json.dumps({"text": SENTENCE}) + "\n"
+    )
     article = read_article(path, LIMIT)
     assert len(article.units) == 2
     assert article.problems[0][0] == "2"  # line numbers are the file's

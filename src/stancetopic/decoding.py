@@ -17,7 +17,9 @@ import re
 
 # Looked for in the first bytes only, as browsers do (with room for long <head>s).
 DECLARATION_WINDOW = 16_384
-META_CHARSET = re.compile(rb"""<meta[^>]{0,512}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.IGNORECASE)
+META_CHARSET = re.compile(
+    rb"""<meta[^>]{0,512}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.IGNORECASE
+)
 XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9_.:-]{1,40})["']""")
 BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),

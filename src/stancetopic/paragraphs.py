@@ -78,7 +78,7 @@ FURNITURE = re.compile(
     r"^(?:" + "|".join(re.escape(p) for p in sorted(NAVIGATION + CREDITS, key=len, reverse=True)) + r")(?!\w)"
 )
 MAX_FURNITURE_WORDS = 15
-CLOSERS = "\"'\u201d\u2019)\u300d\u300f\uff09"  # and CJK 」』）
+CLOSERS = "\"'\u201d\u2019)\u300d\u300f\uff09"  # and the CJK corner brackets and parenthesis
 SENTENCE_END = tuple(end + close for end in ".!?\u3002\uff01\uff1f\uff61" for close in ("", *CLOSERS))
 QUESTION_MARKS = "?\uff1f"
 EMPHASIS = "*_ \t"
@@ -194,7 +194,9 @@ class _Run:
         if len(self.lines) == 1:
             return self.lines[0]
         first, last = self.lines[0], self.lines[-1]
-        if source is not None and all(_blank_between(a, b, source) for a, b in itertools.pairwise(self.lines)):
+        if source is not None and all(
+            _blank_between(a, b, source) for a, b in itertools.pairwise(self.lines)
+        ):
             return Segment(source[first.start : last.end], first.start, last.end)
         return Segment("\n".join(s.text for s in self.lines), None, None)
 
