@@ -273,6 +273,7 @@ def label(
                     skip=skip,
                     uncertain_below=threshold,
                     bar=bar,
+                    all_languages=all_languages,
                 )
     except ModelError as exc:  # the embedder is loaded lazily, on the first cache miss
         _fail(f"{exc} (the partial output is kept for --resume)", EXIT_MODEL)
@@ -319,6 +320,7 @@ def _label_on_ray(
     skip,
     uncertain_below,
     bar,
+    all_languages=False,
 ) -> None:
     """The label job on Ray Data; Ray failures exit 6 with the partial output kept for --resume."""
     from stancetopic import labeling, ray_engine
@@ -341,6 +343,7 @@ def _label_on_ray(
             skip=skip,
             progress=bar.update,
             total=lambda n: setattr(bar, "total", n),
+            all_languages=all_languages,
         )
     except ray_engine.EngineError as exc:
         _fail(f"{exc} (the partial output is kept for --resume)", EXIT_ENGINE)

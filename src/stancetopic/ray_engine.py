@@ -71,14 +71,15 @@ def actor_resources(workers: int | None) -> tuple[int, float, int]:
     return workers, share, max(1, int(share + 0.5))
 
 
-def _read(row: dict, max_bytes: int) -> dict:
+def _read(row: dict, max_bytes: int, all_languages: bool = False) -> dict:
     """A task: one file's paragraphs and problems, as JSON so any text survives Arrow."""
-    units, problems, _ = labeling.read_units(Path(row["path"]), row["source"], max_bytes)
+    units, problems, other = labeling.read_units(Path(row["path"]), row["source"], max_bytes, all_languages)
     return {
         "order": row["order"],
         "source": row["source"],
         "readable": units is not None,
         "count": len(units or []),
+        "other_language": other,
         "problems": json.dumps(problems),
         "units": json.dumps([[u.text, u.start, u.end] for u in units or []]),
     }
@@ -136,6 +137,7 @@ def label(
     progress: Callable[[int], None] = lambda n: None,
     total: Callable[[int], None] = lambda n: None,
     chunk: int = labeling.CHUNK,
+    all_languages: bool = False,
 ) -> int:
     """Score `files` on Ray and hand the records, in corpus order, to `write`.
 
@@ -155,12 +157,15 @@ def label(
     rows = [{"order": i, "path": str(path), "source": name} for i, (path, name) in enumerate(files)]
     if not rows:
         return 0
-    split = ray.data.from_items(rows).map(_read, fn_kwargs={"max_bytes": max_bytes}).materialize()
+    read_options = {"max_bytes": max_bytes, "all_languages": all_languages}
+    split = ray.data.from_items(rows).map(_read, fn_kwargs=read_options).materialize()
     offsets, count = {}, 0
-    for row in split.select_columns(["order", "source", "readable", "count", "problems"]).iter_rows():
+    columns = ["order", "source", "readable", "count", "problems", "other_language"]
+    for row in split.select_columns(columns).iter_rows():
         outcome.problems += [tuple(p) for p in json.loads(row["problems"])]
         if row["readable"]:
-            outcome.files.setdefault(row["source"], labeling.FileSummary())
+            summary = outcome.files.setdefault(row["source"], labeling.FileSummary())
+            summary.other_language = row["other_language"]
         offsets[row["order"]] = count
         count += row["count"]
     total(count)
