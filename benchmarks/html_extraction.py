@@ -127,7 +127,7 @@ def label_speed(pages: list[Path], model: Path) -> None:
     """Seconds per page to read and score, new reader against the previous one (same model, no cache)."""
     from stancetopic.paragraphs import units
     from stancetopic.predictor import Predictor
-    from stancetopic.readers import _located_blocks, decode, read_article
+    from stancetopic.readers import ReadError, _located_blocks, decode, read_article
 
     predictor = Predictor.from_folder(model)
     predictor.predict_proba(["warm up the embedder once."])
@@ -135,11 +135,14 @@ def label_speed(pages: list[Path], model: Path) -> None:
     for name in ("previous reader (selectolax)", "new reader (trafilatura)"):
         paragraphs, start = 0, time.perf_counter()
         for page in pages:
-            if name.startswith("new"):
-                texts = [u.text for u in read_article(page, 20_000_000, all_languages=False).units]
-            else:
-                source = decode(page.read_bytes(), markup=True)
-                texts = [u.text for u in units(_located_blocks(source, old_reader_blocks(source)))]
+            try:
+                if name.startswith("new"):
+                    texts = [u.text for u in read_article(page, 20_000_000, all_languages=False).units]
+                else:
+                    source = decode(page.read_bytes(), markup=True)
+                    texts = [u.text for u in units(_located_blocks(source, old_reader_blocks(source)))]
+            except ReadError:
+                texts = []
             if texts:
                 predictor.predict_proba(texts)
             paragraphs += len(texts)
@@ -163,7 +166,8 @@ def main() -> None:
 
     import trafilatura
 
-    from stancetopic.readers import _located_blocks, decode, read_article
+    from stancetopic.paragraphs import units
+    from stancetopic.readers import ReadError, _located_blocks, decode, read_article
 
     print(f"# HTML extraction, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -184,7 +188,7 @@ def main() -> None:
             start = time.perf_counter()
             try:
                 found = read_article(page, 20_000_000, all_languages=True).units
-            except Exception as exc:  # a page we cannot read scores as empty, and is counted
+            except ReadError as exc:  # a page we cannot read scores as empty, and is counted
                 print(f"  ours failed on {item['file']}: {exc}", file=sys.stderr)
                 found, failed = [], failed + 1
             ours = (time.perf_counter() - start, "\n".join(u.text for u in found))
@@ -195,10 +199,11 @@ def main() -> None:
             plain = trafilatura.extract(raw, include_comments=False) or ""
             reference = (time.perf_counter() - start, plain)
             start = time.perf_counter()
-            source = decode(raw, markup=True)
-            from stancetopic.paragraphs import units
-
-            old = units(_located_blocks(source, old_reader_blocks(source)))
+            try:
+                source = decode(raw, markup=True)
+                old = units(_located_blocks(source, old_reader_blocks(source)))
+            except ReadError:  # binary (a NUL byte): nothing, as our reader
+                old = []
             previous = (time.perf_counter() - start, "\n".join(u.text for u in old))
             for name, (seconds, text) in (
                 ("stancetopic (trafilatura + our rules)", ours),
