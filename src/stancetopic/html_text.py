@@ -94,10 +94,10 @@ def main_text(source: str) -> list[list[str]]:
     from trafilatura.metadata import extract_opengraph, extract_title
 
     tree = utils.load_html(source)
-    if any(DEPTH_ERROR in error.message for error in utils.HTML_PARSER.error_log):
-        raise PageError(f"HTML nested more than {MAX_DEPTH} elements deep (the parser's limit)")
     if tree is None:
         return []
+    if any(DEPTH_ERROR in error.message for error in utils.HTML_PARSER.error_log):  # this parse's log
+        raise PageError(f"HTML nested more than {MAX_DEPTH} elements deep (the parser's limit)")
     elements = sum(1 for _ in tree.iter())
     if elements > MAX_ELEMENTS:
         raise PageError(f"HTML page of {elements:,} elements, more than the {MAX_ELEMENTS:,} read")

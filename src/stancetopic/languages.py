@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from typing import Any
 
 # Han (with extension A and compatibility ideographs), hiragana and katakana.
 _EAST_ASIAN = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -53,7 +54,7 @@ def words(text: str) -> list[str]:
 
 
 @cache
-def _identifier():
+def _identifier() -> Any:
     """py3langid's bundled model, loaded once per process, with probabilities that sum to 1."""
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
