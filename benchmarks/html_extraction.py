@@ -212,7 +212,13 @@ def main() -> None:
             ):
                 scores[name][group].add(text, item, seconds)
                 scores[name]["all"].add(text, item, seconds)
+        report(scores, items, units_null, units_total, failed)
+        if args.label_pages and english:
+            label_speed(english[: args.label_pages], args.model)
 
+
+def report(scores: dict, items: list, units_null: int, units_total: int, failed: int) -> None:
+    """The extraction table, the time ratio and the share of null offsets."""
     counts = {g: scores["plain trafilatura 2.3.1"][g].pages for g in GROUPS}
     print(f"pages: {len(items)} ({', '.join(f'{g} {counts[g]}' for g in GROUPS[:3])})\n")
     print("| extractor | group | precision | recall | F1 | recall, 8+ words | ms/page |")
@@ -226,8 +232,6 @@ def main() -> None:
     print(f"\nours vs plain trafilatura, time per page: {ours_ms / plain_ms:.2f}x")
     print(f"units with null offsets (text not verbatim in the file): {units_null} of {units_total} "
           f"({units_null / max(1, units_total):.1%}); pages our reader failed on: {failed}")  # fmt: skip
-    if args.label_pages and english:
-        label_speed(english[: args.label_pages], args.model)
 
 
 if __name__ == "__main__":

@@ -100,10 +100,12 @@ def read_bytes(path: Path, max_bytes: int) -> bytes:
     except OSError as exc:
         raise ReadError(f"unreadable ({exc.strerror or exc})") from exc
     with os.fdopen(fd, "rb") as handle:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            kind = next((name for test, name in NOT_REGULAR if test(mode)), "not a file")
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            kind = next((name for test, name in NOT_REGULAR if test(status.st_mode)), "not a file")
             raise ReadError(f"not a regular file ({kind}): skipped")
+        if status.st_size > max_bytes:
+            raise ReadError(f"larger than the {max_bytes:,}-byte limit ({status.st_size:,} bytes)")
         try:
             data = handle.read(max_bytes + 1)
         except OSError as exc:
