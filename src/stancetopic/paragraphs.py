@@ -143,6 +143,8 @@ def is_headline(line: str) -> bool:
     A question mark is allowed: question headlines are common. A line ending in
     `.)` or `."` is a sentence, not a headline.
     """
+    if len(line) > MAX_HEADLINE_WORDS * 40:  # far too long: no need to count its words
+        return False
     tokens = words(line)
     wordy = sum(1 for w in tokens if sum(c.isalpha() for c in w) >= 2)
     return (
