@@ -33,7 +33,7 @@ def test_dominant_topic_is_the_most_frequent_and_shares_add_up():
         tie.add(scored("affirms", 0.9, topic))
     assert tie.as_dict(STANCES)["dominant_topic"] == "courts"  # ties: alphabetical, stable across runs
     assert labeling.FileSummary().as_dict(STANCES) == {
-        "paragraphs": 0, "stance_share": {"affirms": 0.0, "denies": 0.0}, "dominant_topic": None}  # fmt: skip
+        "paragraphs": 0, "stance_share": {"affirms": 0.0, "denies": 0.0}, "dominant_topic": None, "other_language": 0}  # fmt: skip
 
 
 def test_outcome_counts_recovered_and_new_records_alike():

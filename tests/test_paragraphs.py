@@ -76,9 +76,13 @@ def test_units_are_exact_ordered_slices_of_the_source(lines, newline, markdown):
     found = units(lines_to_blocks(source, markdown), source)
     previous_end = 0
     for unit in found:
-        assert source[unit.start : unit.end] == unit.text
-        assert unit.start >= previous_end and unit.text.strip() == unit.text and unit.text
+        assert unit.text.strip() == unit.text and unit.text
         assert not is_boilerplate(unit.text.splitlines()[0])
+        if unit.start is None:  # Markdown lines with a marker between them: not one slice
+            assert markdown and unit.end is None
+            continue
+        assert source[unit.start : unit.end] == unit.text
+        assert unit.start >= previous_end
         previous_end = unit.end
     assert units(lines_to_blocks(source, markdown), source) == found
 
@@ -156,3 +160,35 @@ def test_a_line_ending_in_a_bracketed_full_stop_is_a_sentence_not_a_headline():
         "The ministry rejected the report (first published by Dawn on Sunday, citing officials.)",
         "Officials said talks would resume next week after the holiday.",
     ]
+
+
+def test_markdown_list_items_on_consecutive_lines_are_separate_units_without_markers():
+    source = (
+        "Officials described the ruling in three points.\n"
+        "* **The appeal was dismissed and the sentence of six years stands.**\n"
+        "- The judges rejected the claim that the evidence was obtained unlawfully.\n"
+        "1. The defendant must also pay the costs of the appeal, the court said.\n"
+    )
+    found = units(lines_to_blocks(source, markdown=True), source)
+    assert [u.text for u in found] == [
+        "Officials described the ruling in three points.",
+        "The appeal was dismissed and the sentence of six years stands.",
+        "The judges rejected the claim that the evidence was obtained unlawfully.",
+        "The defendant must also pay the costs of the appeal, the court said.",
+    ]
+    for unit in found:
+        assert source[unit.start : unit.end] == unit.text
+
+
+def test_a_heading_joined_with_a_list_item_has_no_marker_and_null_offsets():
+    source = "## Court dismisses the appeal of the former mayor\n* The sentence of six years stands.\n"
+    (unit,) = units(lines_to_blocks(source, markdown=True), source)
+    assert unit.text == "Court dismisses the appeal of the former mayor\n\nThe sentence of six years stands."
+    assert unit.start is None and unit.end is None
+
+
+def test_chinese_and_thai_words_and_sentence_ends_are_counted():
+    chinese = "港务局否认在罢工期间雇用了替代工人。"
+    thai = "รัฐบาลยืนยันว่าการเจรจาการค้าจะเริ่มขึ้นอีกครั้งในสัปดาห์หน้า"
+    assert texts(f"{chinese}\n\n首页\n") == [chinese]
+    assert texts(f"{thai}\n\nหน้าแรก\n") == [thai]

@@ -92,6 +92,8 @@ def main() -> None:
                    "[default: the model's, per head]")
 @click.option("--max-file-size", type=click.IntRange(min=1),
               help="Skip (and report) files larger than this many bytes  [default: 20000000]")
+@click.option("--all-languages", is_flag=True,
+              help="Also score paragraphs in languages other than English (skipped and counted by default).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary table.")
 def label(inputs: Path, out: Path, fmt: str | None, pattern: str, summary_path: Path | None,
           no_cache: bool, quiet: bool, **options: object) -> None:

@@ -70,8 +70,10 @@ def _windows(model: SentenceTransformer | OnnxEncoder, texts: list[str]) -> tupl
     if isinstance(model, OnnxEncoder):
         all_offsets = model.token_offsets(texts)
     else:
+        # verbose=False: a text over the limit is expected here (it is windowed below), so
+        # transformers' "Token indices sequence length is longer..." warning is noise.
         encoded = model.tokenizer(
-            texts, add_special_tokens=False, return_offsets_mapping=True, truncation=False
+            texts, add_special_tokens=False, return_offsets_mapping=True, truncation=False, verbose=False
         )
         all_offsets = encoded["offset_mapping"]
     pieces: list[str] = []

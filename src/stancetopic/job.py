@@ -61,6 +61,7 @@ class LabelJob:
     workers: int | None = None
     threads: int | None = None
     max_file_size: int = MAX_FILE_BYTES
+    all_languages: bool = False  # also score paragraphs the language check would skip
 
     @property
     def fmt(self) -> str:
@@ -80,6 +81,7 @@ class LabelJob:
             "format": self.fmt,
             "max_file_size": self.max_file_size,
             "batch_size": self.batch_size,
+            "all_languages": self.all_languages,
         }
 
 
@@ -224,6 +226,7 @@ def _label(
             uncertain_below=thresholds,
             skip=recovered,
             total=total,
+            all_languages=job.all_languages,
         )
     except KeyboardInterrupt:
         how = (

@@ -34,6 +34,7 @@ class FileSummary:
     stances: Counter = field(default_factory=Counter)
     topics: Counter = field(default_factory=Counter)
     deny: list[float] = field(default_factory=list)
+    other_language: int = 0  # paragraphs not scored: a language the model does not read
 
     def add(self, record: dict) -> None:
         self.paragraphs += 1
@@ -49,6 +50,7 @@ class FileSummary:
         shares = {s: round(self.stances[s] / self.paragraphs, 4) if self.paragraphs else 0.0 for s in stances}
         dominant = min(self.topics, key=lambda t: (-self.topics[t], t)) if self.topics else None
         row: dict = {"paragraphs": self.paragraphs, "stance_share": shares, "dominant_topic": dominant}
+        row["other_language"] = self.other_language
         if article is not None and self.deny:
             deny = article.deny_probability(self.deny)
             stance, probability = ("denies", deny) if deny >= 0.5 else ("affirms", 1 - deny)
@@ -72,9 +74,9 @@ class Outcome:
     problems: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
-    def opened(self, source: str) -> None:
+    def opened(self, source: str, other_language: int = 0) -> None:
         """A readable file: it gets a summary row even when it has no paragraph."""
-        self.files.setdefault(source, FileSummary())
+        self.files.setdefault(source, FileSummary()).other_language = other_language
 
     def add(self, records: Iterable[dict]) -> int:
         """Count records into their files' summaries; returns how many."""
@@ -140,33 +142,35 @@ def files(root: Path, pattern: str, outcome: Outcome) -> list[tuple[Path, str]]:
 
 
 def read_units(
-    path: Path, relative: str, max_bytes: int
-) -> tuple[list[Segment] | None, list[tuple[str, str]]]:
-    """One file's paragraph units (None when unreadable) and its problems as (where, reason)."""
+    path: Path, relative: str, max_bytes: int, all_languages: bool = False
+) -> tuple[list[Segment] | None, list[tuple[str, str]], int]:
+    """One file's paragraph units (None when unreadable), its problems as (where, reason),
+    and how many units were left out as another language (none with `all_languages`)."""
     try:
-        article = read_article(path, max_bytes)
+        article = read_article(path, max_bytes, all_languages)
     except ReadError as exc:
-        return None, [(relative, str(exc))]
-    return article.units, [(f"{relative}:{where}", reason) for where, reason in article.problems]
+        return None, [(relative, str(exc))], 0
+    problems = [(f"{relative}:{where}", reason) for where, reason in article.problems]
+    return article.units, problems, article.other_language
 
 
 def paragraphs(
-    chosen: list[tuple[Path, str]], max_bytes: int, outcome: Outcome
+    chosen: list[tuple[Path, str]], max_bytes: int, outcome: Outcome, all_languages: bool = False
 ) -> Iterator[tuple[str, int, Segment]]:
     """(source, index, unit) for every labelled paragraph of the chosen files, in order."""
     for path, relative in chosen:
-        units, problems = read_units(path, relative, max_bytes)
+        units, problems, other_language = read_units(path, relative, max_bytes, all_languages)
         outcome.problems += problems
         if units is None:
             continue
-        outcome.opened(relative)
+        outcome.opened(relative, other_language)
         for index, unit in enumerate(units):
             yield relative, index, unit
 
 
-def count(chosen: list[tuple[Path, str]], max_bytes: int) -> int:
+def count(chosen: list[tuple[Path, str]], max_bytes: int, all_languages: bool = False) -> int:
     """How many paragraphs a run will label (a cheap first pass, for the ETA)."""
-    return sum(1 for _ in paragraphs(chosen, max_bytes, Outcome()))
+    return sum(1 for _ in paragraphs(chosen, max_bytes, Outcome(), all_languages))
 
 
 def to_records(
@@ -213,6 +217,7 @@ def label(
     skip: int = 0,
     total: Callable[[int], None] | None = None,
     chunk: int = CHUNK,
+    all_languages: bool = False,
 ) -> int:
     """The local engine: read the chosen files, score chunk by chunk, hand each chunk's records to `emit`.
 
@@ -222,7 +227,7 @@ def label(
     cheap extra pass, for a progress bar's ETA). Returns paragraphs scored.
     """
     if total:
-        total(count(chosen, max_bytes))
+        total(count(chosen, max_bytes, all_languages))
     stances, topics = predictor.heads.stances, predictor.heads.topics
     scored = 0
     batch: list[tuple[str, int, Segment]] = []
@@ -234,7 +239,7 @@ def label(
         scored += len(batch)
         batch.clear()
 
-    for position, item in enumerate(paragraphs(chosen, max_bytes, outcome)):
+    for position, item in enumerate(paragraphs(chosen, max_bytes, outcome, all_languages)):
         if position < skip:
             continue
         batch.append(item)
@@ -273,4 +278,7 @@ def summary_table(summary: dict, stances: list[str], limit: int = 20) -> str:
     if len(files) > len(shown):
         lines.append(f"... {len(files) - len(shown)} more files (every file is in --summary)")
     lines.append(f"{total} paragraphs in {len(files)} files -> {summary['output']}")
+    other = sum(row.get("other_language", 0) for row in files.values())
+    if other:
+        lines.append(f"{other} paragraphs not in English skipped (--all-languages scores them)")
     return "\n".join(lines)

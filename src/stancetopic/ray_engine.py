@@ -69,14 +69,15 @@ def actor_resources(workers: int | None) -> tuple[int, float, int]:
     return workers, share, max(1, int(share + 0.5))
 
 
-def _read(row: dict, max_bytes: int) -> dict:
+def _read(row: dict, max_bytes: int, all_languages: bool = False) -> dict:
     """A task: one file's paragraphs and problems, as JSON so any text survives Arrow."""
-    units, problems = labeling.read_units(Path(row["path"]), row["source"], max_bytes)
+    units, problems, other = labeling.read_units(Path(row["path"]), row["source"], max_bytes, all_languages)
     return {
         "order": row["order"],
         "source": row["source"],
         "readable": units is not None,
         "count": len(units or []),
+        "other_language": other,
         "problems": json.dumps(problems),
         "units": json.dumps([[u.text, u.start, u.end] for u in units or []]),
     }
@@ -132,6 +133,7 @@ def label(
     address: str | None = None,
     workers: int | None = None,
     threads: int | None = None,
+    all_languages: bool = False,
 ) -> int:
     """The Ray engine, the same shape as `labeling.label`: records in corpus order go to `emit`.
 
@@ -159,12 +161,14 @@ def label(
     context.enable_progress_bars = False
     rows = [{"order": i, "path": str(path), "source": name} for i, (path, name) in enumerate(chosen)]
     try:
-        split = ray.data.from_items(rows).map(_read, fn_kwargs={"max_bytes": max_bytes}).materialize()
+        read_options = {"max_bytes": max_bytes, "all_languages": all_languages}
+        split = ray.data.from_items(rows).map(_read, fn_kwargs=read_options).materialize()
         offsets, count = {}, 0
-        for row in split.select_columns(["order", "source", "readable", "count", "problems"]).iter_rows():
+        columns = ["order", "source", "readable", "count", "problems", "other_language"]
+        for row in split.select_columns(columns).iter_rows():
             outcome.problems += [tuple(p) for p in json.loads(row["problems"])]
             if row["readable"]:
-                outcome.opened(row["source"])
+                outcome.opened(row["source"], row["other_language"])
             offsets[row["order"]] = count
             count += row["count"]
         if total:
