@@ -48,7 +48,8 @@ def test_outcome_counts_recovered_and_new_records_alike():
 
 
 def test_records_follow_the_contract_and_each_heads_threshold():
-    items = [("a.txt", 0, Segment("One.", 0, 4)), ("a.txt", 1, Segment("Two.", None, None))]
+    nothing = labeling.NOTHING_KEPT
+    items = [("a.txt", 0, Segment("One.", 0, 4), nothing), ("a.txt", 1, Segment("Two.", None, None), nothing)]
     stance = np.array([[0.9, 0.1], [0.3, 0.7]])
     topic = np.array([[0.1, 0.1, 0.6, 0.1, 0.1], [0.05, 0.05, 0.05, 0.05, 0.8]])
     records = labeling.to_records(items, stance, topic, STANCES, TOPICS, {"stance": 0.8, "topic": 0.7})
@@ -68,7 +69,7 @@ def test_html_and_json_offsets_point_at_the_verbatim_text(tmp_path):
     chosen = labeling.files(corpus, "*", labeling.Outcome())
     units = {
         (source, unit.text): unit
-        for source, _, unit in labeling.paragraphs(chosen, 10**6, labeling.Outcome())
+        for source, _, unit, _ in labeling.paragraphs(chosen, 10**6, labeling.Outcome())
     }
     verbatim = [
         ("plain.html", "The port authority confirmed on Monday that the new terminal would open."),
@@ -137,7 +138,7 @@ def test_a_file_name_that_is_not_utf8_becomes_a_valid_source(tmp_path):
         handle.write("The ministry confirmed on Monday that the new bridge would open in May.\n")
     chosen = labeling.files(folder, "*", labeling.Outcome())
     assert [source for _, source in chosen] == ["caf\ufffd.txt"]
-    assert [u.text[:12] for _, _, u in labeling.paragraphs(chosen, 10**6, labeling.Outcome())] == [
+    assert [u.text[:12] for _, _, u, _ in labeling.paragraphs(chosen, 10**6, labeling.Outcome())] == [
         "The ministry"
     ]
 

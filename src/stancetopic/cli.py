@@ -91,26 +91,38 @@ def main() -> None:
               help="Flag a paragraph uncertain when either score is under this  "
                    "[default: the model's, per head]")
 @click.option("--max-file-size", type=click.IntRange(min=1),
-              help="Skip (and report) files larger than this many bytes  [default: 20000000]")
+              help="Skip (and report) files larger than this many bytes (not tables)  [default: 20000000]")
 @click.option("--all-languages", is_flag=True,
               help="Also score paragraphs in languages other than English (skipped and counted by default).")
+@click.option("--text-column", metavar="NAME",
+              help="Table input: the column of article text  [default: text]. Makes a .jsonl input a table "
+                   "(without it, a .jsonl file is an article file of JSON records).")
+@click.option("--headline-column", metavar="NAME",
+              help="Table input: the column of headlines, labelled joined with the lead.")
+@click.option("--id-column", metavar="NAME",
+              help="Table input: the column of row ids; records say FILE#ID  [default: FILE#ROW].")
+@click.option("--keep-column", "keep_columns", metavar="NAME", multiple=True,
+              help="Table input: a column carried into every record of its row (repeatable).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary table.")
 def label(inputs: Path, out: Path, fmt: str | None, pattern: str, summary_path: Path | None,
           no_cache: bool, quiet: bool, **options: object) -> None:
     # fmt: on
-    """Label every paragraph of INPUTS, an article file or a folder of them.
+    """Label every paragraph of INPUTS: a folder, an article file, or a table file.
 
-    Reads .txt, .md, .html, .htm, .json and .jsonl files recursively, in sorted
-    order; other files are skipped with a note. Writes one record per labelled
-    paragraph (see the README for the fields). Exit 4 when some file could not
-    be read: it is named on stderr and every other file is still labelled.
+    A folder is read recursively, in sorted order: .txt, .md, .html, .htm,
+    .json and .jsonl files; other files are skipped with a note. A table file
+    (.csv, .tsv, .parquet, or .jsonl with --text-column) is one article a
+    row, streamed; see --text-column and the options after it. Writes one
+    record per labelled paragraph (see the README for the fields). Exit 4 when
+    some file or row could not be read: it is named on stderr and every other
+    one is still labelled.
     """
     from tqdm import tqdm
 
     from stancetopic.job import LabelJob, run
     from stancetopic.labeling import summary_table
 
-    options = {k: v for k, v in options.items() if v is not None}  # unset: the library's defaults
+    options = {k: v for k, v in options.items() if v is not None and v != ()}  # unset: the library's defaults
     target = None if str(out) == "-" else out
     job = LabelJob(inputs, target, format=fmt, glob=pattern, summary=summary_path, use_cache=not no_cache,
                    **options)  # type: ignore[arg-type]

@@ -21,6 +21,8 @@ from stancetopic.digest import sha256_file
 from stancetopic.errors import EXIT_PARTIAL, EngineError, Interrupted, RefusedError, short_path
 from stancetopic.model import MANIFEST, ModelError
 from stancetopic.predictor import Predictor
+from stancetopic.table_input import TableInput, is_table
+from stancetopic.tables import Columns
 
 MAX_FILE_BYTES = 20_000_000
 DEFAULT_MODEL = Path("models")
@@ -40,7 +42,9 @@ class LabelJob:
     """Everything one label run needs; the fields mirror `stancetopic label`'s options.
 
     `output` None writes JSON Lines to stdout (no journal, so no resume or
-    lock); `model` None is `./models`. `inputs` is a folder or one file.
+    lock); `model` None is `./models`. `inputs` is a folder, one article
+    file, or a table file (`.csv`, `.tsv`, `.parquet`, or `.jsonl` with
+    `text_column`): one article a row, see `table_input`.
     """
 
     inputs: Path
@@ -62,17 +66,33 @@ class LabelJob:
     threads: int | None = None
     max_file_size: int = MAX_FILE_BYTES
     all_languages: bool = False  # also score paragraphs the language check would skip
+    text_column: str | None = None  # default `text`; a `.jsonl` input is a table only when given
+    headline_column: str | None = None
+    id_column: str | None = None
+    keep_columns: tuple[str, ...] = ()
 
     @property
     def fmt(self) -> str:
         return self.format or output.infer_format(self.output)
+
+    @property
+    def table(self) -> bool:
+        """Whether the input is read as a table file (one article a row)."""
+        return is_table(self.inputs, self.text_column)
+
+    @property
+    def columns(self) -> Columns:
+        return Columns(self.text_column or "text", self.headline_column, self.id_column, self.keep_columns)
 
     def identity(self, model_digest: str, backend: str, thresholds: dict[str, float]) -> dict[str, Any]:
         """What makes two runs' records one output: `--resume` refuses a journal whose identity differs.
 
         Thread count, engine and cache move only last digits and are left out.
         """
+        table = self.columns
+        columns = {"text": table.text, "headline": table.headline, "id": table.id, "keep": list(table.keep)}
         return {
+            **({"columns": columns} if self.table else {}),
             "inputs": str(self.inputs.resolve()),
             "glob": self.glob,
             "model": model_digest,
@@ -135,6 +155,15 @@ def check(job: LabelJob) -> None:
     except (OSError, RuntimeError) as exc:  # missing, a path over PATH_MAX, a link loop
         reason = getattr(exc, "strerror", None) or str(exc)
         raise RefusedError(f"{short_path(job.inputs)}: cannot use this input ({reason})") from exc
+    if job.table and job.engine == "ray":
+        raise RefusedError(f"{job.inputs}: the Ray engine does not read table files; leave out --engine ray")
+    named = {"--text-column": job.text_column, "--headline-column": job.headline_column,
+             "--id-column": job.id_column, "--keep-column": job.keep_columns}  # fmt: skip
+    given = [option for option, value in named.items() if value]
+    if given and not job.table:
+        raise RefusedError(
+            f"{given[0]}: only for a table file (.csv, .tsv, .parquet, or .jsonl with --text-column)"
+        )
     for option, path in (("-o", job.output), ("--summary", job.summary)):
         if path is not None and (path.resolve() == inputs or inputs in path.resolve().parents):
             where = "is the input" if path.resolve() == inputs else "lies inside the input folder"
@@ -149,8 +178,14 @@ def run(job: LabelJob, progress: Progress | None = None) -> LabelResult:
     fails; Ctrl-C becomes `Interrupted`, which says how to resume.
     """
     check(job)
-    outcome = labeling.Outcome()
-    chosen = labeling.files(job.inputs, job.glob, outcome)
+    chosen: labeling.Inputs
+    if job.table:
+        name = labeling.source_name(job.inputs.name)
+        chosen = TableInput.open(job.inputs, job.columns, name)
+        outcome = labeling.Outcome(table=name)
+    else:
+        outcome = labeling.Outcome()
+        chosen = labeling.files(job.inputs, job.glob, outcome)
     if job.output is None:
         return _label(job, chosen, outcome, None, progress)
     partial = output.partial_path(job.output)
@@ -166,7 +201,7 @@ def run(job: LabelJob, progress: Progress | None = None) -> LabelResult:
 
 def _label(
     job: LabelJob,
-    chosen: list[tuple[Path, str]],
+    chosen: labeling.Inputs,
     outcome: labeling.Outcome,
     partial: Path | None,
     progress: Progress | None,
@@ -240,7 +275,7 @@ def _label(
         if predictor.cache:
             predictor.cache.close()
     if partial is not None and job.output is not None:
-        output.finish(partial, job.output, job.fmt, predictor.heads.topics)
+        output.finish(partial, job.output, job.fmt, predictor.heads.topics, job.keep_columns)
     summary = outcome.summary(
         str(job.output or "<stdout>"),
         predictor.heads.stances,

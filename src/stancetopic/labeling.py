@@ -9,7 +9,7 @@ The job around it (outputs, resume, engines) is `job.run`.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
@@ -22,26 +22,37 @@ from stancetopic.output import looks_like_output
 from stancetopic.paragraphs import Segment
 from stancetopic.predictor import Predictor
 from stancetopic.readers import SUPPORTED, ReadError, discover, read_article
+from stancetopic.table_input import Item, Problem, TableInput
 
 CHUNK = 512  # paragraphs scored together; encode() sorts them by length inside
+NOTHING_KEPT: Mapping[str, object] = {}  # an article file's paragraphs carry no kept columns
+Inputs = list[tuple[Path, str]] | TableInput  # the files to label, or one table
 
 
 @dataclass
 class FileSummary:
-    """Counts for one file (stance shares, dominant topic) and its units' P(denies) for article stance."""
+    """Counts for one file (stance shares, dominant topic) and its units' P(denies) for article stance.
+
+    A table (`table`) is many articles: it counts rows instead, and keeps no
+    P(denies) per paragraph, so its summary stays one small row however long
+    the table is.
+    """
 
     paragraphs: int = 0
     stances: Counter = field(default_factory=Counter)
     topics: Counter = field(default_factory=Counter)
     deny: list[float] = field(default_factory=list)
     other_language: int = 0  # paragraphs not scored: a language the model does not read
+    table: bool = False
+    rows: int = 0
 
     def add(self, record: dict) -> None:
         self.paragraphs += 1
         self.stances[record["stance"]] += 1
         self.topics[record["topic"]] += 1
         score = record["stance_score"]
-        self.deny.append(score if record["stance"] == "denies" else 1 - score)
+        if not self.table:
+            self.deny.append(score if record["stance"] == "denies" else 1 - score)
 
     def as_dict(
         self, stances: list[str], article: ArticleRule | None = None, uncertain_below: float = 0.5
@@ -51,6 +62,8 @@ class FileSummary:
         dominant = min(self.topics, key=lambda t: (-self.topics[t], t)) if self.topics else None
         row: dict = {"paragraphs": self.paragraphs, "stance_share": shares, "dominant_topic": dominant}
         row["other_language"] = self.other_language
+        if self.table:
+            row["rows"] = self.rows
         if article is not None and self.deny:
             deny = article.deny_probability(self.deny)
             stance, probability = ("denies", deny) if deny >= 0.5 else ("affirms", 1 - deny)
@@ -67,22 +80,32 @@ class Outcome:
     """What a run did: per-file summaries, problems (file, reason), skipped files.
 
     The record accounting lives here, once: both engines, and the records a
-    resumed run recovers from its journal, go through `add`.
+    resumed run recovers from its journal, go through `add`. With `table`
+    (the table file's name) every record counts into that one summary row.
     """
 
     files: dict[str, FileSummary] = field(default_factory=dict)
     problems: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    table: str | None = None
 
-    def opened(self, source: str, other_language: int = 0) -> None:
-        """A readable file: it gets a summary row even when it has no paragraph."""
-        self.files.setdefault(source, FileSummary()).other_language = other_language
+    def opened(self, source: str, other_language: int | None = None) -> FileSummary:
+        """A readable file (or the table): it gets a summary row even when it has no paragraph.
+
+        `other_language`: the file's paragraphs skipped by the language check, once it is read.
+        """
+        name = self.table or source
+        if name not in self.files:
+            self.files[name] = FileSummary(table=self.table is not None)
+        if other_language is not None:
+            self.files[name].other_language = other_language
+        return self.files[name]
 
     def add(self, records: Iterable[dict]) -> int:
         """Count records into their files' summaries; returns how many."""
         n = 0
         for record in records:
-            self.files.setdefault(record["source"], FileSummary()).add(record)
+            self.opened(record["source"]).add(record)
             n += 1
         return n
 
@@ -155,9 +178,22 @@ def read_units(
 
 
 def paragraphs(
-    chosen: list[tuple[Path, str]], max_bytes: int, outcome: Outcome, all_languages: bool = False
-) -> Iterator[tuple[str, int, Segment]]:
-    """(source, index, unit) for every labelled paragraph of the chosen files, in order."""
+    chosen: Inputs, max_bytes: int, outcome: Outcome, all_languages: bool = False
+) -> Iterator[Item]:
+    """(source, index, unit, kept values) for every labelled paragraph of the inputs, in order.
+
+    `max_bytes` limits article files, not a table (each of its rows is an article).
+    """
+    if isinstance(chosen, TableInput):
+        summary = outcome.opened(chosen.name)
+        for item in chosen.paragraphs():
+            if item is None:
+                summary.rows += 1
+            elif isinstance(item, Problem):
+                outcome.problems.append((item.where, item.reason))
+            else:
+                yield item
+        return
     for path, relative in chosen:
         units, problems, other_language = read_units(path, relative, max_bytes, all_languages)
         outcome.problems += problems
@@ -165,16 +201,16 @@ def paragraphs(
             continue
         outcome.opened(relative, other_language)
         for index, unit in enumerate(units):
-            yield relative, index, unit
+            yield relative, index, unit, NOTHING_KEPT
 
 
-def count(chosen: list[tuple[Path, str]], max_bytes: int, all_languages: bool = False) -> int:
+def count(chosen: Inputs, max_bytes: int, all_languages: bool = False) -> int:
     """How many paragraphs a run will label (a cheap first pass, for the ETA)."""
     return sum(1 for _ in paragraphs(chosen, max_bytes, Outcome(), all_languages))
 
 
 def to_records(
-    items: list[tuple[str, int, Segment]],
+    items: list[Item],
     stance_proba: np.ndarray,
     topic_proba: np.ndarray,
     stances: list[str],
@@ -183,10 +219,11 @@ def to_records(
 ) -> list[dict]:
     """Output records (the README's contract) for scored paragraphs.
 
-    `uncertain_below` holds one threshold per head ("stance", "topic").
+    `uncertain_below` holds one threshold per head ("stance", "topic"). A
+    table row's kept values follow the fields, as top-level keys.
     """
     records = []
-    for (source, index, unit), sp, tp in zip(items, stance_proba, topic_proba, strict=True):
+    for (source, index, unit, kept), sp, tp in zip(items, stance_proba, topic_proba, strict=True):
         s, t = int(sp.argmax()), int(tp.argmax())
         records.append(
             {
@@ -201,6 +238,7 @@ def to_records(
                 "topic_score": round(float(tp[t]), 6),
                 "topic_scores": {topic: round(float(p), 6) for topic, p in zip(topics, tp, strict=True)},
                 "uncertain": bool(sp[s] < uncertain_below["stance"] or tp[t] < uncertain_below["topic"]),
+                **kept,
             }
         )
     return records
@@ -208,7 +246,7 @@ def to_records(
 
 def label(
     predictor: Predictor,
-    chosen: list[tuple[Path, str]],
+    chosen: Inputs,
     max_bytes: int,
     emit: Callable[[list[dict]], None],
     outcome: Outcome,
@@ -230,11 +268,11 @@ def label(
         total(count(chosen, max_bytes, all_languages))
     stances, topics = predictor.heads.stances, predictor.heads.topics
     scored = 0
-    batch: list[tuple[str, int, Segment]] = []
+    batch: list[Item] = []
 
     def flush() -> None:
         nonlocal scored
-        stance, topic = predictor.predict_proba([unit.text for _, _, unit in batch])
+        stance, topic = predictor.predict_proba([unit.text for _, _, unit, _ in batch])
         emit(to_records(batch, stance, topic, stances, topics, uncertain_below))
         scored += len(batch)
         batch.clear()
@@ -277,7 +315,9 @@ def summary_table(summary: dict, stances: list[str], limit: int = 20) -> str:
     total = sum(row["paragraphs"] for row in files.values())
     if len(files) > len(shown):
         lines.append(f"... {len(files) - len(shown)} more files (every file is in --summary)")
-    lines.append(f"{total} paragraphs in {len(files)} files -> {summary['output']}")
+    rows = [row["rows"] for row in files.values() if "rows" in row]  # a table run: one row, the table
+    where = f"{rows[0]} rows" if rows else f"{len(files)} files"
+    lines.append(f"{total} paragraphs in {where} -> {summary['output']}")
     other = sum(row.get("other_language", 0) for row in files.values())
     if other:
         lines.append(f"{other} paragraphs not in English skipped (--all-languages scores them)")

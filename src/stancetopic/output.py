@@ -16,7 +16,7 @@ import csv
 import fcntl
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -218,35 +218,68 @@ def neutralise(value: object) -> object:
     return value
 
 
-def _write_jsonl(partial: Path, tmp: Path, topics: list[str]) -> None:
+def _write_jsonl(partial: Path, tmp: Path, topics: list[str], kept: Sequence[str]) -> None:
     with tmp.open("wb") as handle:
         for record in _journal_records(partial):
             handle.write(_encode(_dumps(record) + "\n"))
 
 
-def _write_csv(partial: Path, tmp: Path, topics: list[str]) -> None:
-    columns = [f for f in FIELDS if f != "topic_scores"] + [f"topic_score_{t}" for t in topics]
+def _as_text(value: object) -> object:
+    """A kept value for a text cell: null and text as they are, anything else as JSON text."""
+    return value if value is None or isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _write_csv(partial: Path, tmp: Path, topics: list[str], kept: Sequence[str]) -> None:
+    columns = [f for f in FIELDS if f != "topic_scores"] + [f"topic_score_{t}" for t in topics] + [*kept]
     with tmp.open("w", encoding="utf-8", errors="backslashreplace", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
         for record in _journal_records(partial):
-            writer.writerow({k: neutralise(v) for k, v in _flat(record, topics).items()})
+            row = _flat(record, topics)
+            row.update({c: _as_text(row.get(c)) for c in kept})
+            writer.writerow({k: neutralise(v) for k, v in row.items()})
 
 
-def _write_parquet(partial: Path, tmp: Path, topics: list[str]) -> None:
+def _kept_types(partial: Path, kept: Sequence[str]) -> dict[str, str]:
+    """Each kept column's Parquet type, from a pass over the journal's values.
+
+    Booleans, whole numbers, numbers and text keep their type; a column that
+    mixes them (or holds lists, objects, or only nulls) is text, non-text values as JSON.
+    """
+    seen: dict[str, set[str]] = {c: set() for c in kept}
+    for record in _journal_records(partial):
+        for column in kept:
+            value = record.get(column)
+            if value is not None:
+                seen[column].add(type(value).__name__)
+    simple = ({"bool"}, {"int"}, {"float"}, {"str"})
+    numbers = {"int", "float"}
+    return {
+        c: "float" if names == numbers else names.pop() if names in simple else "json"
+        for c, names in seen.items()
+    }
+
+
+def _write_parquet(partial: Path, tmp: Path, topics: list[str], kept: Sequence[str]) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    arrow = dict(bool=pa.bool_(), int=pa.int64(), float=pa.float64(), str=pa.string(), json=pa.string())
+    types = _kept_types(partial, kept) if kept else {}
     schema = pa.schema(
         [("source", pa.string()), ("paragraph", pa.int64()), ("start", pa.int64()),
          ("end", pa.int64()), ("text", pa.string()), ("stance", pa.string()),
          ("stance_score", pa.float64()), ("topic", pa.string()), ("topic_score", pa.float64()),
-         *[(f"topic_score_{t}", pa.float64()) for t in topics], ("uncertain", pa.bool_())]
+         *[(f"topic_score_{t}", pa.float64()) for t in topics], ("uncertain", pa.bool_()),
+         *[(c, arrow[types[c]]) for c in kept]]
     )  # fmt: skip
+    as_json = [c for c in kept if types[c] == "json"]
     with pq.ParquetWriter(tmp, schema) as writer:
         rows: list[dict] = []
         for record in _journal_records(partial):
-            rows.append(_flat(record, topics))
+            row = _flat(record, topics)
+            row.update({c: _as_text(row.get(c)) for c in as_json})
+            rows.append(row)
             if len(rows) == PARQUET_ROWS:
                 writer.write_table(pa.Table.from_pylist(rows, schema=schema))
                 rows = []
@@ -257,15 +290,18 @@ def _write_parquet(partial: Path, tmp: Path, topics: list[str]) -> None:
 WRITERS = {"jsonl": _write_jsonl, "csv": _write_csv, "parquet": _write_parquet}
 
 
-def finish(partial: Path, out: Path, fmt: str, topics: list[str]) -> None:
+def finish(partial: Path, out: Path, fmt: str, topics: list[str], kept: Sequence[str] = ()) -> None:
     """Turn a complete journal into OUT atomically (write aside, then rename).
+
+    `kept` are a table run's kept columns: CSV and Parquet columns after the
+    fields (JSON Lines records already hold them).
 
     When the disk refuses (full, read-only), the half-written file aside is
     removed and the journal kept, so `--resume` can finish the job later.
     """
     tmp = out.with_name(f".{out.name}.tmp")
     try:
-        WRITERS[fmt](partial, tmp, topics)
+        WRITERS[fmt](partial, tmp, topics, kept)
         os.replace(tmp, out)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

@@ -106,8 +106,8 @@ class Scorer:
         items = []
         for item in batch["item"]:
             source, index, text, start, end = json.loads(item)
-            items.append((source, index, Segment(text, start, end)))
-        stance, topic = self.predictor.predict_proba([unit.text for _, _, unit in items])
+            items.append((source, index, Segment(text, start, end), labeling.NOTHING_KEPT))
+        stance, topic = self.predictor.predict_proba([unit.text for _, _, unit, _ in items])
         heads = self.predictor.heads
         records = labeling.to_records(items, stance, topic, heads.stances, heads.topics, self.uncertain_below)
         positions = np.asarray(batch["position"], dtype=np.int64)
