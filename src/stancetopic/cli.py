@@ -223,7 +223,7 @@ def label(
         lazy=True,
         threads=threads,
     )
-    threshold = predictor.heads.manifest["uncertain_below"]
+    threshold = dict(predictor.heads.manifest.uncertain_below)
     if uncertain_below is not None:
         threshold = dict.fromkeys(("stance", "topic"), uncertain_below)
     outcome = labeling.Outcome()
