@@ -113,3 +113,16 @@ def test_the_cache_knows_vectors_by_the_export_that_made_them(exported, tmp_path
     after = Predictor.from_folder(folder, backend="onnx", lazy=True, cache_dir=tmp_path / "cache")
     assert before.identity == after.identity  # same embedder
     assert before.cache.embedder_id != after.cache.embedder_id  # different producer of vectors
+
+
+def test_int8_labels_agree_with_torch(exported):
+    """What users of `--backend onnx-int8` read: the same labels as torch, nearly always."""
+    from stancetopic.fixtures import read_labelled
+    from tests.conftest import TINY
+
+    texts = [r["text"] for r in read_labelled([TINY])]
+    reference = Predictor.from_folder(exported, backend="torch").predict_proba(texts)
+    int8 = Predictor.from_folder(exported, backend="onnx-int8").predict_proba(texts)
+    for head, (a, b) in zip(("stance", "topic"), zip(reference, int8, strict=True), strict=True):
+        agreement = (a.argmax(axis=1) == b.argmax(axis=1)).mean()
+        assert agreement >= 0.95, (head, agreement)
