@@ -12,12 +12,20 @@ stderr) while every other input was processed; 5 bad labelled data (file:line);
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from stancetopic.onnx_backend import BACKENDS
 from stancetopic.output import FORMATS
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
+
+    from stancetopic.labeling import Outcome
+    from stancetopic.predictor import Predictor
 
 EXIT_MODEL = 3
 EXIT_PARTIAL = 4
@@ -43,7 +51,7 @@ backend_option = click.option(
 )
 
 
-def _fail(message: str, code: int) -> None:
+def _fail(message: str, code: int) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
 
@@ -55,7 +63,7 @@ def _load_predictor(
     cache_dir: Path | None,
     lazy: bool = False,
     threads: int | None = None,
-):
+) -> Predictor:
     """The verified model, or exit 3 with the one-line reason."""
     from stancetopic.model import ModelError
     from stancetopic.predictor import Predictor
@@ -297,20 +305,20 @@ def label(
 
 
 def _label_on_ray(
-    predictor,
-    input_dir,
-    pattern,
-    max_bytes,
-    write,
-    outcome,
-    own,
+    predictor: Predictor,
+    input_dir: Path,
+    pattern: str,
+    max_bytes: int,
+    write: Callable[[list[dict]], None],
+    outcome: Outcome,
+    own: set[Path],
     *,
-    ray_address,
-    workers,
-    threads,
-    skip,
-    uncertain_below,
-    bar,
+    ray_address: str | None,
+    workers: int | None,
+    threads: int | None,
+    skip: int,
+    uncertain_below: dict[str, float],
+    bar: tqdm,
 ) -> None:
     """The label job on Ray Data; Ray failures exit 6 with the partial output kept for --resume."""
     from stancetopic import labeling, ray_engine

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,7 +67,7 @@ class Outcome:
 
 
 def files(
-    root: Path, pattern: str, outcome: Outcome, exclude: set[Path] = frozenset()
+    root: Path, pattern: str, outcome: Outcome, exclude: AbstractSet[Path] = frozenset()
 ) -> Iterator[tuple[Path, str]]:
     """(path, relative name) of every supported file under root, in order.
 
@@ -94,7 +95,7 @@ def read_units(
 
 
 def paragraphs(
-    root: Path, pattern: str, max_bytes: int, outcome: Outcome, exclude: set[Path] = frozenset()
+    root: Path, pattern: str, max_bytes: int, outcome: Outcome, exclude: AbstractSet[Path] = frozenset()
 ) -> Iterator[tuple[str, int, Segment]]:
     """(source, index, unit) for every labelled paragraph under root, in order."""
     for path, relative in files(root, pattern, outcome, exclude):
@@ -107,7 +108,7 @@ def paragraphs(
             yield relative, index, unit
 
 
-def count(root: Path, pattern: str, max_bytes: int, exclude: set[Path] = frozenset()) -> int:
+def count(root: Path, pattern: str, max_bytes: int, exclude: AbstractSet[Path] = frozenset()) -> int:
     """How many paragraphs a run will label (a cheap first pass, for the ETA)."""
     return sum(1 for _ in paragraphs(root, pattern, max_bytes, Outcome(), exclude))
 

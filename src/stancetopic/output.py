@@ -30,7 +30,7 @@ def recover(partial: Path, multiple: int) -> Iterator[dict]:
     Keeping whole chunks means a resumed run embeds exactly the batches an
     uninterrupted run would, so its output is identical, not merely close.
     """
-    complete = []  # byte offset after each complete line
+    complete: list[int] = []  # byte offset after each complete line
     with partial.open("rb") as handle:
         for line in handle:
             if not line.endswith(b"\n"):
@@ -44,8 +44,8 @@ def recover(partial: Path, multiple: int) -> Iterator[dict]:
     with partial.open("r+b") as handle:
         handle.truncate(complete[keep - 1] if keep else 0)
     with partial.open(encoding="utf-8") as handle:
-        for line in handle:
-            yield json.loads(line)
+        for text in handle:
+            yield json.loads(text)
 
 
 class Journal:

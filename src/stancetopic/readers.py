@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
+from typing import Any
 
 from stancetopic.paragraphs import Segment, lines_to_blocks, units
 
@@ -110,7 +111,7 @@ def _located_blocks(source: str, texts: list[list[str]]) -> list[list[Segment]]:
     return blocks
 
 
-def _inside(node, tags: str) -> bool:
+def _inside(node: Any, tags: str) -> bool:
     """Whether an ancestor of `node` is one of the comma-separated `tags`."""
     wanted = {t.strip() for t in tags.split(",")}
     parent = node.parent
@@ -132,6 +133,8 @@ def html_blocks(source: str) -> list[list[str]]:
         if not _inside(node, HTML_CONTENT):
             node.decompose()
     root = tree.body or tree.root
+    if root is None:
+        return []
     blocks = []
     for node in root.css(HTML_BLOCKS):
         if any(inner.mem_id != node.mem_id for inner in node.css(HTML_BLOCKS)):

@@ -26,7 +26,7 @@ CALIBRATION_BINS = 10
 WORST_ERRORS = 15
 
 
-def _r(value: float) -> float:
+def _r(value: float | np.floating) -> float:
     """Round for reports: stable bytes, readable diffs."""
     return round(float(value), 6)
 
