@@ -206,7 +206,7 @@ def main() -> None:
                 )
         figures["seconds"]["label"] = time.perf_counter() - started
         params = yaml.safe_load((ROOT / "params.yaml").read_text())
-        for head, weight in predictor.heads.manifest["ngram_weights"].items():
+        for head, weight in predictor.heads.manifest.ngram_weights.items():
             params["train"][head]["ngram_weights"] = [weight]
         prepared = ROOT / "data" / "prepared"
         base = {

@@ -49,6 +49,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.pipeline import Pipeline, make_pipeline
 
+from stancetopic.model import read_manifest
+
 ROOT = Path(__file__).resolve().parents[1]
 EMERGENT = "emergent-url-versions-2015-06-14-clean.csv"
 HEADLINE = "articleHeadline"  # the CSV column of the headline
@@ -297,8 +299,7 @@ def main() -> None:
     os.environ["HF_HUB_OFFLINE"] = "1"
     figures: dict = {"machine": machine(), "date": datetime.date.today().isoformat(), "seconds": {}}
     figures |= {"model": str(args.model), "backend": args.backend, "bbc_limit": args.bbc_limit}
-    manifest = json.loads((args.model / "manifest.json").read_text())
-    figures["article_cv_macro_f1"] = manifest.get("article", {}).get("cv_macro_f1")
+    figures["article_cv_macro_f1"] = (read_manifest(args.model).article or {}).get("cv_macro_f1")
     backend = args.backend or "the model's own"
     print(f"{figures['machine']}; {figures['date']}; model {args.model}, backend {backend}\n")
     started = time.perf_counter()

@@ -37,7 +37,7 @@ def test_onnx_export_is_cached_with_a_checksum_and_remade_when_altered(model_cop
     predictor = Predictor.from_folder(model_copy, backend="onnx")
     folder = onnx_backend.export_dir(model_copy, "onnx")
     info = json.loads((folder / onnx_backend.INFO_FILE).read_text())
-    assert info["sha256"] == sha256_file(folder / onnx_backend.ONNX_FILE)
+    assert info["files"][onnx_backend.ONNX_FILE] == sha256_file(folder / onnx_backend.ONNX_FILE)
     assert info["embedder"] == predictor.identity and info["backend"] == "onnx"
 
     made = (folder / onnx_backend.ONNX_FILE).stat().st_mtime_ns
@@ -48,7 +48,7 @@ def test_onnx_export_is_cached_with_a_checksum_and_remade_when_altered(model_cop
         handle.seek(-64, 2)
         handle.write(b"\0" * 64)
     again = Predictor.from_folder(model_copy, backend="onnx")
-    assert sha256_file(folder / onnx_backend.ONNX_FILE) == info["sha256"]
+    assert sha256_file(folder / onnx_backend.ONNX_FILE) == info["files"][onnx_backend.ONNX_FILE]
     assert np.array_equal(again.embed(texts[:4]), predictor.embed(texts[:4]))
 
 

@@ -13,13 +13,14 @@ from sklearn.metrics import f1_score, precision_score
 
 from stancetopic.cli import main
 from stancetopic.compare import compare_reports
+from stancetopic.model import EmbedderInfo, Manifest
 from stancetopic.report import build_report, calibration
 
-MANIFEST = {
-    "labels": {"stance": ["affirms", "denies"], "topic": ["courts", "other"]},
-    "embedder": {"name": "m", "dimension": 3},
-    "files": {},
-}
+MANIFEST = Manifest(
+    labels={"stance": ["affirms", "denies"], "topic": ["courts", "other"]},
+    embedder=EmbedderInfo(name="m", bundled=True, dimension=3),
+    uncertain_below={},
+)
 
 
 def invoke(*args: object):

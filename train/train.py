@@ -71,31 +71,28 @@ def main() -> int:
         print(exc, file=sys.stderr)
         print(f"train: {len(exc.problems)} problem(s) in the article fixtures", file=sys.stderr)
         return 1
-    manifest = {
-        "format": model.FORMAT,
+    rule, cv_f1 = article if article is not None else (None, None)
+    manifest = model.Manifest(
         # The heads' own (sorted) class order: probability columns follow it.
-        "labels": {head: [str(c) for c in heads[head].classes_] for head in ("stance", "topic")},
-        "ngram_weights": weights,
-        "embedder": {
-            "name": EMBEDDER.name,
-            "bundled": True,
-            "base": params["embed"]["model"],
-            "finetuned": params["finetune"]["enabled"],
-            "dimension": int(vectors.shape[1]),
-            "sha256": sha256_folder(EMBEDDER),
-        },
-        "params": {stage: params[stage] for stage in ("prepare", "embed", "finetune", "train")},
-        "uncertain_below": thresholds,
-        "backend": params["label"]["backend"],
-        "calib_size": len(calib),
-        "fixtures_sha256": sha256_folder(params["prepare"]["fixtures"], "*.jsonl"),
-        "train_size": len(records),
-        "versions": {name: version(name) for name in PACKAGES},
-    }
-    cv_f1 = None
-    if article is not None:
-        rule, cv_f1 = article
-        manifest["article"] = {**rule.as_dict(), "cv_macro_f1": round(cv_f1, 4)}
+        labels={head: [str(c) for c in heads[head].classes_] for head in ("stance", "topic")},
+        ngram_weights=weights,
+        embedder=model.EmbedderInfo(
+            name=EMBEDDER.name,
+            bundled=True,
+            base=params["embed"]["model"],
+            finetuned=params["finetune"]["enabled"],
+            dimension=int(vectors.shape[1]),
+            sha256=sha256_folder(EMBEDDER),
+        ),
+        params={stage: params[stage] for stage in ("prepare", "embed", "finetune", "train")},
+        uncertain_below=thresholds,
+        backend=params["label"]["backend"],
+        calib_size=len(calib),
+        fixtures_sha256=sha256_folder(params["prepare"]["fixtures"], "*.jsonl"),
+        train_size=len(records),
+        versions={name: version(name) for name in PACKAGES},
+        article={**rule.as_dict(), "cv_macro_f1": round(cv_f1, 4)} if rule and cv_f1 is not None else None,
+    )
     drop_caches(heads["ngrams"])
     embedder_files = sorted(p for p in EMBEDDER.rglob("*") if p.is_file())
     model.save(EMBEDDER.parent, heads, manifest, embedder_files)

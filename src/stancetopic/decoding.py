@@ -112,18 +112,18 @@ def decode(data: bytes, markup: bool = False) -> str:
             return text
     if b"\0" in data:
         raise DecodeError("binary file (NUL bytes)")
-    encoding = declared(data) if markup else None
-    if encoding is not None and not _utf8_in_disguise(data, encoding):
-        text = _decoded_well(data, encoding, FEW_STRAYS)
-        if text is not None:
-            return text
+    charset = declared(data) if markup else None
+    if charset is not None and not _utf8_in_disguise(data, charset):
+        found = _decoded_well(data, charset, FEW_STRAYS)
+        if found is not None:
+            return found
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    text = _decoded_well(data, "utf-8")
-    if text is not None:
-        return text
+    found = _decoded_well(data, "utf-8")
+    if found is not None:
+        return found
     return detect(data)
 
 

@@ -7,19 +7,47 @@ Any other model name or local path works where the user has it.
 
 from __future__ import annotations
 
+import re
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from stancetopic.digest import sha256_folder
-from stancetopic.onnx_backend import OnnxEncoder
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from sentence_transformers import SentenceTransformer
 
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
+
+
+class Encoder(Protocol):
+    """What `encode` needs from an embedder runtime.
+
+    `SentenceTransformer` has it, and so does `onnx_backend.OnnxEncoder`: the
+    runtimes depend on this module, never this module on them.
+    """
+
+    def get_max_seq_length(self) -> int | None: ...
+
+    def get_embedding_dimension(self) -> int | None: ...
+
+    def encode(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+@runtime_checkable
+class OwnTokenizer(Protocol):
+    """An encoder that tokenizes by itself (not with a transformers tokenizer)."""
+
+    def token_offsets(self, texts: list[str]) -> list[list[tuple[int, int]]]: ...
+
+
 _PACKAGED_NAMES = {DEFAULT_EMBEDDER, "sentence-transformers/all-MiniLM-L6-v2"}
+# A lone surrogate is a valid Python str character but no tokenizer accepts it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def resolve(name: str) -> str:
@@ -34,17 +62,29 @@ def resolve(name: str) -> str:
 def load(name: str) -> SentenceTransformer:
     """Load an embedder on the CPU without touching the network."""
     from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging as transformers_logging
-
-    transformers_logging.disable_progress_bar()  # its weight-loading bar is noise on stderr
 
     try:
-        return SentenceTransformer(resolve(name), device="cpu")
+        with _no_loading_bar():
+            return SentenceTransformer(resolve(name), device="cpu")
     except OSError as exc:
         raise OSError(
             f"cannot load embedder {name!r} offline: give a local folder or a model in the "
             f"Hugging Face cache ({exc.__class__.__name__})"
         ) from exc
+
+
+@contextmanager
+def _no_loading_bar() -> Iterator[None]:
+    """transformers' weight-loading bar is noise on stderr; the caller's setting is restored after."""
+    from transformers.utils import logging as transformers_logging
+
+    shown = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if shown:
+            transformers_logging.enable_progress_bar()
 
 
 def identity(name: str) -> str:
@@ -60,22 +100,27 @@ def identity(name: str) -> str:
     return sha256_folder(folder)
 
 
-def _windows(model: SentenceTransformer | OnnxEncoder, texts: list[str]) -> tuple[list[str], np.ndarray]:
+def _token_offsets(model: Encoder, texts: list[str]) -> list[list[tuple[int, int]]]:
+    """Character offsets of each text's tokens, without special tokens or truncation."""
+    if isinstance(model, OwnTokenizer):
+        return model.token_offsets(texts)
+    tokenizer = model.tokenizer  # type: ignore[attr-defined]  # a SentenceTransformer's
+    # verbose=False: a text over the limit is expected here (it is windowed by the caller), so
+    # transformers' "Token indices sequence length is longer..." warning is noise.
+    encoded = tokenizer(
+        texts, add_special_tokens=False, return_offsets_mapping=True, truncation=False, verbose=False
+    )
+    return list(encoded["offset_mapping"])
+
+
+def _windows(model: Encoder, texts: list[str]) -> tuple[list[str], np.ndarray]:
     """Split texts longer than the model's limit into token windows.
 
     Returns the window texts and, for each, the index of the text it came from.
     Windows are cut on token offsets, so no text is silently truncated.
     """
-    limit = max(8, model.get_max_seq_length() - 2)  # room for [CLS] and [SEP]
-    if isinstance(model, OnnxEncoder):
-        all_offsets = model.token_offsets(texts)
-    else:
-        # verbose=False: a text over the limit is expected here (it is windowed below), so
-        # transformers' "Token indices sequence length is longer..." warning is noise.
-        encoded = model.tokenizer(
-            texts, add_special_tokens=False, return_offsets_mapping=True, truncation=False, verbose=False
-        )
-        all_offsets = encoded["offset_mapping"]
+    limit = max(8, (model.get_max_seq_length() or 512) - 2)  # room for [CLS] and [SEP]
+    all_offsets = _token_offsets(model, texts)
     pieces: list[str] = []
     owners: list[int] = []
     for index, (text, offsets) in enumerate(zip(texts, all_offsets, strict=True)):
@@ -90,18 +135,28 @@ def _windows(model: SentenceTransformer | OnnxEncoder, texts: list[str]) -> tupl
     return pieces, np.asarray(owners, dtype=np.int64)
 
 
-def encode(model: SentenceTransformer | OnnxEncoder, texts: list[str], batch_size: int = 32) -> np.ndarray:
+def dimension(model: Encoder) -> int:
+    """The encoder's vector size (sentence-transformers types it as optional)."""
+    size = model.get_embedding_dimension()
+    if size is None:
+        raise ValueError("the embedder does not say its vector size")
+    return size
+
+
+def encode(model: Encoder, texts: list[str], batch_size: int = 32) -> np.ndarray:
     """Encode texts to L2-normalised float32 rows, one per text.
 
     A text over the model's sequence limit is encoded window by window and its
     row is the renormalised mean of its windows. The heads are linear, so this
-    is the same as pooling the windows' logits before the softmax.
+    is the same as pooling the windows' logits before the softmax. A lone
+    surrogate (JSON's `"\\ud800"`) is read as U+FFFD, the replacement character.
     """
-    dimension = model.get_embedding_dimension()
+    size = dimension(model)
     if not texts:
-        return np.zeros((0, dimension), dtype=np.float32)
+        return np.zeros((0, size), dtype=np.float32)
+    texts = [_SURROGATE.sub("\ufffd", text) for text in texts]  # same length, so windows keep their offsets
     pieces, owners = _windows(model, texts)
-    vectors = model.encode(
+    vectors: np.ndarray = model.encode(
         pieces,
         batch_size=batch_size,
         convert_to_numpy=True,
@@ -110,7 +165,7 @@ def encode(model: SentenceTransformer | OnnxEncoder, texts: list[str], batch_siz
     ).astype(np.float32)
     if len(pieces) == len(texts):
         return vectors
-    pooled = np.zeros((len(texts), dimension), dtype=np.float32)
+    pooled = np.zeros((len(texts), size), dtype=np.float32)
     np.add.at(pooled, owners, vectors)
     pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
     return pooled

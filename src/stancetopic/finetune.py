@@ -65,8 +65,8 @@ class LayerSplit:
     def __init__(self, model: Any, train_layers: int) -> None:
         self.model = model
         transformer = model[0]
-        self.bert = getattr(transformer, "auto_model", None)
-        layers = getattr(getattr(self.bert, "encoder", None), "layer", None)
+        self.bert: Any = getattr(transformer, "auto_model", None)
+        layers: Any = getattr(getattr(self.bert, "encoder", None), "layer", None)
         layered = layers is not None and hasattr(self.bert, "embeddings")
         if layered and 0 < train_layers < len(layers):
             self.base_layers, self.top_layers = list(layers[:-train_layers]), list(layers[-train_layers:])

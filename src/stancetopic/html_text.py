@@ -107,7 +107,7 @@ def main_text(source: str) -> list[list[str]]:
         document = bare_extraction(tree, include_comments=False, include_tables=True)
     except RecursionError as exc:
         raise PageError("HTML nested too deep to parse") from exc
-    if document is None or document.body is None:
+    if document is None or isinstance(document, dict) or document.body is None:
         return [[title]] if title else []
     blocks = tree_blocks(document.body)
     if title and not (blocks and blocks[0][0] == title):

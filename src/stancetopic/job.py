@@ -222,7 +222,7 @@ def _label(
         threads=job.threads,
     )
     manifest = predictor.heads.manifest
-    thresholds = dict(manifest["uncertain_below"])
+    thresholds = dict(manifest.uncertain_below)
     if job.uncertain_below is not None:
         thresholds = dict.fromkeys(("stance", "topic"), job.uncertain_below)
     identity = job.identity(sha256_file(predictor.folder / MANIFEST), predictor.backend, thresholds)

@@ -8,24 +8,31 @@ The whole sentence-transformers pipeline (transformer, pooling, any dense or
 normalise module) is traced into one graph, so the ONNX model returns the same
 sentence embedding as `SentenceTransformer.encode`. Exports are cached next to
 the model in `<model folder>/onnx/<backend>/` with an `export.json` that holds
-the embedder's identity and the SHA-256 of `model.onnx`; a stale or altered
-export is made again. Nothing is fetched from a hub.
+the embedder's identity and the SHA-256 of every other file of the export
+(`model.onnx`, `tokenizer.json`); a stale, altered or added file makes it
+export again. Nothing is fetched from a hub.
+
+This module implements `embedder.Encoder`; the embedder module never imports it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
+import numpy as np
+
+from stancetopic import embedder
 from stancetopic.digest import sha256_file
-
-if TYPE_CHECKING:
-    import numpy as np  # imported where used: the CLI imports BACKENDS at start-up
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 ONNX_FILE = "model.onnx"
@@ -39,24 +46,47 @@ def export_dir(model_folder: Path, backend: str) -> Path:
     return Path(model_folder) / "onnx" / backend
 
 
-def _read_info(folder: Path) -> dict | None:
+def _read_info(folder: Path) -> dict[str, Any] | None:
     try:
-        return json.loads((folder / INFO_FILE).read_text())
+        info = json.loads((folder / INFO_FILE).read_text())
     except (OSError, ValueError):
         return None
+    return info if isinstance(info, dict) else None
+
+
+def _present(folder: Path) -> set[str]:
+    """Every file of an export folder but its `export.json`, by relative name."""
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} - {INFO_FILE}
 
 
 def is_current(folder: Path, identity: str, backend: str) -> bool:
-    """True when `folder` holds an intact export of this embedder for this backend."""
+    """True when `folder` holds an intact export of this embedder for this backend.
+
+    Intact: `export.json` lists exactly the files present, the model and the
+    tokenizer among them, and each has its recorded SHA-256. An edited
+    `tokenizer.json` changes the vectors as surely as an edited model does.
+    """
     info = _read_info(folder)
-    return (
-        info is not None
-        and info.get("embedder") == identity
-        and info.get("backend") == backend
-        and (folder / ONNX_FILE).is_file()
-        and (folder / TOKENIZER_FILE).is_file()
-        and sha256_file(folder / ONNX_FILE) == info.get("sha256")
+    if info is None or info.get("embedder") != identity or info.get("backend") != backend:
+        return False
+    files = info.get("files")
+    if not isinstance(files, dict) or not {ONNX_FILE, TOKENIZER_FILE} <= set(files):
+        return False
+    return set(files) == _present(folder) and all(
+        sha256_file(folder / name) == digest for name, digest in files.items()
     )
+
+
+def digest(folder: Path) -> str:
+    """The identity of a verified export: what produced its vectors.
+
+    A hash of its `export.json` (less the source path, so a moved model
+    folder keeps it), which holds the embedder identity, the backend and the
+    SHA-256 of every file of the export.
+    """
+    info = _read_info(folder) or {}
+    info.pop("source", None)
+    return hashlib.sha256(json.dumps(info, sort_keys=True).encode()).hexdigest()
 
 
 def ensure_export(source: str, identity: str, folder: Path, backend: str) -> Path:
@@ -76,7 +106,8 @@ def ensure_export(source: str, identity: str, folder: Path, backend: str) -> Pat
     scratch.chmod(0o777 & ~umask)  # mkdtemp makes it private; the export is for every user of the model
     try:
         info = _export(source, scratch, quantize=backend == "onnx-int8")
-        info.update(embedder=identity, backend=backend, sha256=sha256_file(scratch / ONNX_FILE))
+        files = {name: sha256_file(scratch / name) for name in sorted(_present(scratch))}
+        info.update(embedder=identity, backend=backend, files=files)
         (scratch / INFO_FILE).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
         if folder.exists():
             shutil.rmtree(folder)
@@ -86,11 +117,9 @@ def ensure_export(source: str, identity: str, folder: Path, backend: str) -> Pat
     return folder
 
 
-def _export(source: str, dest: Path, quantize: bool) -> dict:
+def _export(source: str, dest: Path, quantize: bool) -> dict[str, Any]:
     """Trace the sentence-transformers model to `dest/model.onnx` (int8 when `quantize`)."""
     import torch
-
-    from stancetopic import embedder
 
     model = embedder.load(source)
     model.tokenizer.backend_tokenizer.save(str(dest / TOKENIZER_FILE))  # the fast tokenizer, as loaded
@@ -128,7 +157,7 @@ def _export(source: str, dest: Path, quantize: bool) -> dict:
         "source": source,
         "inputs": names,
         "max_seq_length": model.get_max_seq_length(),
-        "dimension": model.get_embedding_dimension(),
+        "dimension": embedder.dimension(model),
         "normalised": any(type(m).__name__ == "Normalize" for m in model),
     }
 
@@ -138,12 +167,9 @@ def quantise(fp32: Path, int8: Path, per_channel: bool = True, op_types: list[st
 
     The defaults are what `onnx-int8` uses; `benchmarks/int8_variants.py` shows why.
     """
-    import logging
-
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    logging.disable(logging.WARNING)  # its advice to pre-process is for static quantisation
-    try:
+    with _root_warnings_dropped():  # its advice to pre-process is for static quantisation
         quantize_dynamic(
             str(fp32),
             str(int8),
@@ -151,8 +177,29 @@ def quantise(fp32: Path, int8: Path, per_channel: bool = True, op_types: list[st
             per_channel=per_channel,
             op_types_to_quantize=op_types,
         )
+
+
+@contextmanager
+def _root_warnings_dropped() -> Iterator[None]:
+    """Drop records logged on the root logger meanwhile (the quantiser logs there), then restore it.
+
+    `logging.warning()` also installs a stderr handler on a bare root logger;
+    that handler is removed again, so the caller's logging is left as it was.
+    """
+    root = logging.getLogger()
+    handlers = list(root.handlers)
+
+    def quiet(record: logging.LogRecord) -> bool:
+        return record.levelno > logging.WARNING
+
+    root.addFilter(quiet)
+    try:
+        yield
     finally:
-        logging.disable(logging.NOTSET)
+        root.removeFilter(quiet)
+        for handler in root.handlers[:]:
+            if handler not in handlers:
+                root.removeHandler(handler)
 
 
 class OnnxEncoder:
@@ -181,10 +228,10 @@ class OnnxEncoder:
         self._tokenizer.enable_truncation(max_length=self.info["max_seq_length"])
 
     def get_max_seq_length(self) -> int:
-        return self.info["max_seq_length"]
+        return int(self.info["max_seq_length"])
 
     def get_embedding_dimension(self) -> int:
-        return self.info["dimension"]
+        return int(self.info["dimension"])
 
     def token_offsets(self, texts: list[str]) -> list[list[tuple[int, int]]]:
         """Character offsets of each text's tokens, without special tokens or truncation."""
@@ -195,11 +242,9 @@ class OnnxEncoder:
             self._tokenizer.enable_truncation(max_length=self.info["max_seq_length"])
 
     def encode(
-        self, texts: list[str], batch_size: int = 32, normalize_embeddings: bool = True, **_
+        self, texts: list[str], batch_size: int = 32, normalize_embeddings: bool = True, **_: object
     ) -> np.ndarray:
         """Sentence embeddings, one float32 row per text, in input order."""
-        import numpy as np
-
         encodings = self._tokenizer.encode_batch(texts)
         lengths = np.array([len(e.ids) for e in encodings])
         out = np.zeros((len(texts), self.get_embedding_dimension()), dtype=np.float32)

@@ -6,25 +6,33 @@ same in the CLI as in the DVC evaluate stage.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from stancetopic import embedder as emb
 from stancetopic import onnx_backend
-from stancetopic.cache import EmbeddingCache, text_key
+from stancetopic.cache import EmbeddingCache, open_cache, text_key
 from stancetopic.model import Heads, ModelError, check_dimension, load_heads
 
-if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
 
+@contextmanager
+def torch_threads(threads: int | None) -> Iterator[None]:
+    """torch's CPU thread count is process-wide: set it for the work inside, then put it back."""
+    if not threads:
+        yield
+        return
+    import torch
 
-def embedder_source(manifest: dict, folder: Path) -> str:
-    """Where the manifest's embedder lives: inside the model folder when bundled."""
-    info = manifest["embedder"]
-    return str(folder / info["name"]) if info.get("bundled") else info["name"]
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 class Predictor:
@@ -34,8 +42,9 @@ class Predictor:
     embedding cache never imports torch, which is what makes relabelling after
     retraining the heads fast. `backend` picks torch or an ONNX Runtime export
     (see `onnx_backend`); `threads` sets the embedder's CPU threads (default:
-    the runtime's own, all cores). Thread count changes float rounding in some
-    matrix shapes, so runs meant to match record for record use the same.
+    the runtime's own, all cores; for torch, set only while it embeds). Thread
+    count changes float rounding in some matrix shapes, so runs meant to match
+    record for record use the same.
     """
 
     def __init__(
@@ -46,7 +55,7 @@ class Predictor:
         *,
         backend: str = "torch",
         batch_size: int = 32,
-        model: SentenceTransformer | None = None,
+        model: emb.Encoder | None = None,
         cache: EmbeddingCache | None = None,
         threads: int | None = None,
     ) -> None:
@@ -70,27 +79,30 @@ class Predictor:
         *,
         backend: str | None = None,
         batch_size: int = 32,
-        model: SentenceTransformer | None = None,
+        model: emb.Encoder | None = None,
         cache_dir: Path | None = None,
         lazy: bool = False,
         threads: int | None = None,
+        manifest_sha256: str | None = None,
     ) -> Predictor:
         """Verified heads plus their embedder (given, loaded now, or when `lazy` on first use).
 
         `backend` defaults to the one the model was trained to use (its
         manifest's, from params.yaml `label.backend`), else torch. With
-        `cache_dir`, embeddings are cached there under the embedder's identity.
+        `cache_dir`, embeddings are cached there under the identity of what
+        makes them (see `cache_identity`); an unusable cache is left out with
+        a warning. `manifest_sha256` pins the manifest (see `model.read_manifest`).
         """
         folder = Path(folder)
-        heads = load_heads(folder)
-        source = embedder_source(heads.manifest, folder)
-        backend = backend or heads.manifest.get("backend", "torch")
+        heads = load_heads(folder, manifest_sha256)
+        source = heads.manifest.embedder_source(folder)
+        backend = backend or heads.manifest.backend
         predictor = cls(
             heads, source, folder, backend=backend, batch_size=batch_size, model=model, threads=threads
         )
         if cache_dir is not None:
-            dimension = heads.manifest["embedder"]["dimension"]
-            predictor.cache = EmbeddingCache(cache_dir, predictor.cache_identity, dimension)
+            dimension = heads.manifest.embedder.dimension
+            predictor.cache = open_cache(cache_dir, predictor.cache_identity, dimension)
         if not lazy:
             _ = predictor.model
         return predictor
@@ -102,39 +114,50 @@ class Predictor:
 
     @property
     def cache_identity(self) -> str:
-        """Cache key prefix: backends give slightly different vectors, so they never share rows."""
-        return self.identity if self.backend == "torch" else f"{self.identity}/{self.backend}"
+        """Cache key prefix: what produced the vectors.
+
+        For torch, the embedder's digest; for ONNX, the verified export's
+        digest (the embedder, the backend and every file of the export,
+        tokenizer included), so vectors of an altered or remade export are
+        never served for another.
+        """
+        if self.backend == "torch":
+            return self.identity
+        return f"{self.backend}:{onnx_backend.digest(self.export)}"
 
     def prepare(self) -> None:
         """Make and check an ONNX export now (Ray does this once, before its workers start)."""
         if self.backend != "torch":
             _ = self.model
 
-    def _export(self) -> Path:
+    @cached_property
+    def export(self) -> Path:
+        """The verified ONNX export for this backend, made first when missing or altered."""
         target = onnx_backend.export_dir(self.folder, self.backend)
         try:
             return onnx_backend.ensure_export(self.source, self.identity, target, self.backend)
-        except PermissionError as exc:
+        except ImportError as exc:
+            raise self._missing_runtime(exc) from exc
+        except OSError as exc:
             raise ModelError(f"{target}: cannot write the {self.backend} export here ({exc})") from exc
 
+    def _missing_runtime(self, exc: ImportError) -> ModelError:
+        return ModelError(
+            f"backend {self.backend} needs ONNX Runtime: pip install 'stancetopic[onnx]' ({exc.name})"
+        )
+
     @property
-    def model(self) -> SentenceTransformer | onnx_backend.OnnxEncoder:
+    def model(self) -> emb.Encoder:
         """The embedder, loaded (and its dimension checked) on first use."""
         if self._model is None:
+            model: emb.Encoder
             try:
                 if self.backend == "torch":
-                    if self.threads:
-                        import torch
-
-                        torch.set_num_threads(self.threads)
                     model = emb.load(self.source)
                 else:
-                    folder = self._export()
-                    model = onnx_backend.OnnxEncoder(folder, self.threads)
+                    model = onnx_backend.OnnxEncoder(self.export, self.threads)
             except ImportError as exc:
-                raise ModelError(
-                    f"backend {self.backend} needs ONNX Runtime: pip install 'stancetopic[onnx]' ({exc.name})"
-                ) from exc
+                raise self._missing_runtime(exc) from exc
             except OSError as exc:
                 raise ModelError(str(exc)) from exc
             check_dimension(self.heads.manifest, model.get_embedding_dimension(), self.folder)
@@ -151,13 +174,14 @@ class Predictor:
         vectors = self.cache.get(list(set(keys))) if self.cache else {}
         missing = {key: text for key, text in zip(keys, texts, strict=True) if key not in vectors}
         if missing:
-            encoded = emb.encode(self.model, list(missing.values()), self.batch_size)
+            with torch_threads(self.threads if self.backend == "torch" else None):
+                encoded = emb.encode(self.model, list(missing.values()), self.batch_size)
             fresh = dict(zip(missing, encoded, strict=True))
             if self.cache:
                 self.cache.put(fresh)
             vectors.update(fresh)
         if not keys:
-            return np.zeros((0, self.heads.manifest["embedder"]["dimension"]), dtype=np.float32)
+            return np.zeros((0, self.heads.manifest.embedder.dimension), dtype=np.float32)
         return np.stack([vectors[key] for key in keys])
 
     def predict_proba(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -7,6 +7,7 @@ One function builds the report for both the DVC `evaluate` stage and the
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,13 +20,14 @@ from stancetopic.fixtures import read_labelled
 from stancetopic.labels import UNVERIFIED
 
 if TYPE_CHECKING:
+    from stancetopic.model import Manifest
     from stancetopic.predictor import Predictor
 
 CALIBRATION_BINS = 10
 WORST_ERRORS = 15
 
 
-def _r(value: float) -> float:
+def _r(value: float | np.floating) -> float:
     """Round for reports: stable bytes, readable diffs."""
     return round(float(value), 6)
 
@@ -76,12 +78,12 @@ def build_report(
     records: list[dict],
     stance_proba: np.ndarray,
     topic_proba: np.ndarray,
-    manifest: dict,
+    manifest: Manifest,
     data_sha256: str,
 ) -> dict:
     """The full evaluation report (schema in the README)."""
-    stances = list(manifest["labels"]["stance"])
-    topics = list(manifest["labels"]["topic"])
+    stances = list(manifest.labels["stance"])
+    topics = list(manifest.labels["topic"])
     stance_pred = [stances[i] for i in stance_proba.argmax(axis=1)]
     topic_pred = [topics[i] for i in topic_proba.argmax(axis=1)]
     stance_gold = [r["stance"] for r in records]
@@ -97,10 +99,10 @@ def build_report(
         "n": len(records),
         "data_sha256": data_sha256,
         "model": {
-            "embedder": manifest["embedder"],
-            "labels": manifest["labels"],
-            "fixtures_sha256": manifest.get("fixtures_sha256"),
-            "files": manifest["files"],
+            "embedder": asdict(manifest.embedder),
+            "labels": manifest.labels,
+            "fixtures_sha256": manifest.fixtures_sha256,
+            "files": manifest.files,
         },
         "stance": head_metrics([stance_gold[i] for i in decided], [stance_pred[i] for i in decided], stances),
         "topic": head_metrics(topic_gold, topic_pred, topics),
@@ -128,7 +130,7 @@ def build_report(
         np.concatenate([stance_confidence[decided], topic_proba.max(axis=1)]),
         np.concatenate([stance_ok[decided], topic_ok]),
     )
-    thresholds = {"stance": 0.5, "topic": 0.5, **manifest.get("uncertain_below", {})}
+    thresholds = {"stance": 0.5, "topic": 0.5, **manifest.uncertain_below}
     report["unverified"] = {
         "n": len(undecided),
         "mean_stance_score": _r(stance_confidence[undecided].mean()) if undecided else None,

@@ -113,7 +113,7 @@ def _embed(predictor: Predictor, texts: list[str]) -> np.ndarray:
     """Embeddings in batches, with a progress bar on stderr when it is a terminal."""
     from tqdm import tqdm
 
-    dimension = predictor.heads.manifest["embedder"]["dimension"]
+    dimension = predictor.heads.manifest.embedder.dimension
     parts = [np.zeros((0, dimension), dtype=np.float32)]
     with tqdm(total=len(texts), unit="para", file=sys.stderr, disable=not sys.stderr.isatty()) as bar:
         for start in range(0, len(texts), BATCH):
@@ -155,7 +155,7 @@ def suggest(
         for i in chosen
     ]
     scores = [min(fresh[i]["stance_score"], fresh[i]["topic_scores"][fresh[i]["topic"]]) for i in chosen]
-    version = f"stancetopic-{predictor.heads.manifest['embedder']['sha256'][:12]}"
+    version = f"stancetopic-{(predictor.heads.manifest.embedder.sha256 or 'bundled')[:12]}"
     return Suggestions(lines, scores, version, len(records), in_fixtures)
 
 
