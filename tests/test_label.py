@@ -171,9 +171,9 @@ def test_resume_after_sigkill_equals_an_uninterrupted_run(model, tmp_path):
     command = [sys.executable, "-m", "stancetopic.cli", "label", str(corpus), "-o", str(out),
                "--model", str(model), "--no-cache", "-q"]  # fmt: skip
     process = subprocess.Popen(command, stderr=subprocess.PIPE)
-    deadline = time.time() + 120
-    while time.time() < deadline and (not partial.exists() or partial.stat().st_size == 0):
-        time.sleep(0.05)
+    deadline = time.time() + 180
+    while time.time() < deadline and (not partial.exists() or len(partial.read_bytes().splitlines()) < 2):
+        time.sleep(0.05)  # the run's identity line, then at least one chunk of records
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     assert not out.exists() and partial.stat().st_size > 0
