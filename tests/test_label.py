@@ -171,11 +171,12 @@ def test_resume_after_sigkill_equals_an_uninterrupted_run(model, tmp_path):
     command = [sys.executable, "-m", "stancetopic.cli", "label", str(corpus), "-o", str(out),
                "--model", str(model), "--no-cache", "-q"]  # fmt: skip
     process = subprocess.Popen(command, stderr=subprocess.PIPE)
-    deadline = time.time() + 120
-    while time.time() < deadline and (not partial.exists() or partial.stat().st_size == 0):
-        time.sleep(0.05)
+    deadline = time.time() + 600
+    while time.time() < deadline and (not partial.exists() or len(partial.read_bytes().splitlines()) < 2):
+        time.sleep(0.05)  # the run's identity line, then at least one chunk of records
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
+    assert len(partial.read_bytes().splitlines()) > 1  # something to recover, or the test proves nothing
     assert not out.exists() and partial.stat().st_size > 0
     with partial.open("a") as handle:
         handle.write('{"source": "article-05.txt", "paragraph": 3, "te')  # a torn last line
@@ -317,3 +318,17 @@ def test_a_file_name_that_is_not_utf8_is_labelled(corpus, model, tmp_path):
         assert result.exit_code == 0, result.stderr
     assert "caf\ufffd.txt" in {r["source"] for r in read(tmp_path / "out.jsonl")}
     assert "caf\ufffd.txt" in json.loads((tmp_path / "out.parquet.json").read_text())["files"]
+
+
+def test_a_resumed_summary_counts_the_recovered_records(model, tmp_path):
+    corpus = many_paragraphs(tmp_path / "many", files=5, per_file=120)  # 600 paragraphs: one whole chunk
+    reference, summary = tmp_path / "reference.jsonl", tmp_path / "reference.json"
+    assert label(corpus, "-o", reference, "--model", model, "--no-cache", "-q", "--summary", summary).exit_code == 0
+    out, resumed = tmp_path / "out.jsonl", tmp_path / "resumed.json"
+    records = reference.read_text().splitlines(keepends=True)
+    (tmp_path / "out.jsonl.partial").write_text("".join(records[:600]))  # an older version's journal
+    result = label(corpus, "-o", out, "--model", model, "--no-cache", "--resume", "-q", "--summary", resumed)
+    assert result.exit_code == 0, result.stderr
+    assert "no run identity to check" in result.stderr
+    assert out.read_bytes() == reference.read_bytes()
+    assert json.loads(resumed.read_text())["files"] == json.loads(summary.read_text())["files"]
