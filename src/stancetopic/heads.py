@@ -130,44 +130,6 @@ def uncertain_threshold(confidence: np.ndarray, correct: np.ndarray, target_accu
     return float(THRESHOLDS[-1])
 
 
-class TakesNoSide:
-    """A stance head whose scores lean to even odds on text that takes no side.
-
-    Rumour reports ("reportedly", "is said to", a question headline) confirm
-    nothing and deny nothing, yet a two-class head must pick one; on real news
-    it does so confidently. A second classifier, fitted on the `unverified`
-    fixture lines against the rest, estimates u = P(takes no side), and
-
-        P(affirms) = (1 - u) * P(affirms | a side is taken) + u * 0.5
-
-    so such text scores near 0.5 and comes out `uncertain`, while text that
-    does take a side keeps its calibrated score. Same interface as a fitted
-    scikit-learn classifier (`classes_`, `predict_proba`).
-    """
-
-    def __init__(self, stance: Any, side: LogisticRegression) -> None:
-        self.stance = stance
-        self.side = side
-
-    @property
-    def classes_(self) -> np.ndarray:
-        return self.stance.classes_
-
-    def predict_proba(self, x: np.ndarray | sparse.csr_matrix) -> np.ndarray:
-        u = self.side.predict_proba(x)[:, list(self.side.classes_).index(True)]
-        return (1 - u)[:, None] * self.stance.predict_proba(x) + u[:, None] / len(self.classes_)
-
-
-def fit_no_side(
-    x: np.ndarray | sparse.csr_matrix, records: list[dict], C: float, seed: int
-) -> LogisticRegression | None:
-    """The takes-no-side classifier of `TakesNoSide` (None when there are no `unverified` lines)."""
-    y = np.array([r["stance"] == UNVERIFIED for r in records])
-    if not y.any() or y.all():
-        return None
-    return LogisticRegression(C=C, max_iter=5000, random_state=seed).fit(x, y)
-
-
 def choose_threshold(estimator: Any, x: np.ndarray | sparse.csr_matrix, gold: list[str], label: dict) -> float:
     """A head's `uncertain` threshold on calib: the target-accuracy rule, raised for `unverified` lines.
 
@@ -249,10 +211,6 @@ def fit_heads(
             calib_x = features(calib_vectors, calib_texts, ngrams, weights[head])
             rows, y, sample_weight = training_rows(calib, head)
             estimator = calibrate(estimator, calib_x[rows], y, method, sample_weight)
-        if head == "stance" and train[head].get("no_side_C"):
-            side = fit_no_side(x, records, train[head]["no_side_C"], train["seed"])
-            estimator = TakesNoSide(estimator, side) if side is not None else estimator
-        if calib and method != "none":
             thresholds[head] = choose_threshold(estimator, calib_x, [r[head] for r in calib], label)
         estimators[head] = estimator
     return FittedHeads(estimators, weights, thresholds)
