@@ -95,9 +95,24 @@ def test_the_docs_first_example_runs_as_is(trained_repo):
     """From a repo root after `make demo` (here: the tiny trained pipeline), the block runs unchanged."""
     docs = ROOT / "docs" / "python-api.md"
     block = python_blocks(docs)[0]
-    assert python_blocks(ROOT / "docs" / "README-python-api-section.md")[0] == block
+    assert block in python_blocks(ROOT / "README.md")  # the README's "Python API" section shows it too
     result = subprocess.run([sys.executable, "-c", block], cwd=trained_repo, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert len(lines) == 3 and re.fullmatch(r"test split macro-F1: [01]\.\d+ [01]\.\d+", lines[-1])
     assert lines[0].split()[0] in ("affirms", "denies") and lines[0].split()[-1] in ("True", "False")
+
+
+def test_label_folder_writes_what_the_cli_writes_and_refuses_as_it_does(model, tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "story.txt").write_text("\n\n".join(PARAGRAPHS) + "\n")
+    assert label(tmp_path / "in", "-o", tmp_path / "cli.jsonl", "--model", model, "--no-cache", "-q").exit_code == 0
+    result = stancetopic.label_folder(
+        tmp_path / "in", tmp_path / "api.jsonl", model=model, use_cache=False, summary=tmp_path / "s.json"
+    )
+    assert result.exit_code == 0 and result.summary["files"]["story.txt"]["paragraphs"] == 3
+    assert read(tmp_path / "api.jsonl") == read(tmp_path / "cli.jsonl")
+    assert json.loads((tmp_path / "s.json").read_text()) == result.summary
+    with pytest.raises(stancetopic.StancetopicError) as refused:
+        stancetopic.label_folder(tmp_path / "in", tmp_path / "api.jsonl", model=model, use_cache=False)
+    assert refused.value.exit_code == 2 and "exists" in str(refused.value)

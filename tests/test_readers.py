@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from stancetopic.decoding import decode
 from stancetopic.readers import ReadError, read_article
 
 LIMIT = 1_000_000
@@ -67,16 +66,6 @@ def test_utf16_and_utf32_with_a_bom_are_text(tmp_path, encoding):
         data = b"\xfe\xff" + data
     path.write_bytes(data)
     assert texts(path) == [SENTENCE]
-
-
-def test_nearly_utf8_text_is_utf8_with_the_stray_byte_replaced():
-    good = "Zürich bestätigte die Gespräche über den Vertrag. " * 5
-    assert decode(good.encode() + b"caf\xe9.") == good + "caf\ufffd."
-
-
-def test_single_byte_text_is_detected():
-    text = "Le ministère a confirmé la réforme des retraites à Genève, a déclaré le porte-parole. " * 4
-    assert decode(text.encode("cp1252")) == text
 
 
 def test_json_nested_100000_deep_is_one_error(tmp_path):

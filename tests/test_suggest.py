@@ -136,6 +136,6 @@ def test_a_file_that_is_not_a_label_output_is_one_error_line(model, tmp_path):
     bogus.write_text('{"text": "no scores here"}\n')
     result = run_suggest(bogus, "-o", tmp_path / "out.jsonl", "--model", model)
     assert result.exit_code == 5
-    assert result.stderr.startswith(f"error: {bogus}: not a stancetopic label output")
+    assert result.stderr.startswith(f"error: {bogus}:1: not a label record")
     assert len(result.stderr.splitlines()) == 1
     assert not (tmp_path / "out.jsonl").exists()

@@ -2,7 +2,7 @@
 
 The package is the library that the DVC stages (`train/`, `evaluate/`) and the
 `stancetopic` CLI import; it never imports from them. Its Python API
-(`load_model`, `Model.label`, `evaluate_file`; docs/python-api.md) is exported
+(`load_model`, `Model.label`, `label_folder`, `evaluate_file`; docs/python-api.md) is exported
 here, each name imported on first use: `import stancetopic` loads neither torch
 nor scikit-learn, and a stage script that imports one submodule does not load
 (or depend on) the API's modules.
@@ -24,11 +24,12 @@ from typing import Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 __version__ = "0.1.0"
-# label_folder: to come, on the label job's library `run(job)` (see api.py).
 _EXPORTS = {
     "Model": "stancetopic.api",
     "load_model": "stancetopic.api",
     "evaluate_file": "stancetopic.api",
+    "label_folder": "stancetopic.api",
+    "StancetopicError": "stancetopic.errors",
     "ModelError": "stancetopic.model",
     "LabelledDataError": "stancetopic.fixtures",
 }

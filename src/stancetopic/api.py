@@ -1,4 +1,4 @@
-"""The Python API: load a model folder, label texts, evaluate a labelled file.
+"""The Python API: load a model folder, label texts or a folder, evaluate a labelled file.
 
     import stancetopic
     model = stancetopic.load_model("models")
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from types import TracebackType
 
+    from stancetopic.job import LabelResult
     from stancetopic.predictor import Predictor
 
 
@@ -61,12 +62,12 @@ class Model:
         whatever you pass (None by default). `uncertain_below` sets one
         threshold for both heads, as the CLI's `--uncertain-below` does.
         """
-        from stancetopic.labeling import CHUNK, to_records
+        from stancetopic.labeling import CHUNK, NOTHING_KEPT, to_records
         from stancetopic.paragraphs import Segment
 
         if isinstance(texts, str):
             raise TypeError("label() takes a list of texts, not one string")
-        items = [(source, index, Segment(text, 0, len(text))) for index, text in enumerate(texts)]
+        items = [(source, index, Segment(text, 0, len(text)), NOTHING_KEPT) for index, text in enumerate(texts)]
         thresholds = self.uncertain_below
         if uncertain_below is not None:
             thresholds = dict.fromkeys(thresholds, uncertain_below)
@@ -74,7 +75,7 @@ class Model:
         records: list[dict[str, Any]] = []
         for first in range(0, len(items), CHUNK):  # the CLI's chunks, so scores match it to the digit
             chunk = items[first : first + CHUNK]
-            stance, topic = self.predictor.predict_proba([unit.text for _, _, unit in chunk])
+            stance, topic = self.predictor.predict_proba([item[2].text for item in chunk])
             # A source of None (texts from no file) is fine in a record; to_records types it for files.
             records += to_records(chunk, stance, topic, heads.stances, heads.topics, thresholds)  # type: ignore[arg-type]
         return records
@@ -135,5 +136,26 @@ def evaluate_file(path: str | Path, model: Model | str | Path = "models") -> dic
     return report_file(loaded.predictor, Path(path), strict=False)
 
 
-# label_folder(folder, out, ...): labels a folder as `stancetopic label` does;
-# the coordinator wires it onto the label job's library `run(job)`.
+def label_folder(
+    inputs: str | Path, output: str | Path | None, *, model: str | Path | None = None, **options: Any
+) -> LabelResult:
+    """Label a folder, one article file or a table file exactly as `stancetopic label` does.
+
+    The same outputs, journal, lock and refusals: `options` are `LabelJob`'s
+    fields (`format`, `glob`, `summary`, `overwrite`, `resume`, `text_column`,
+    ...). `output` None writes JSON Lines to stdout. Returns the run's
+    `LabelResult` (its `summary` is the `--summary` JSON; `exit_code` is 4 when
+    some input was skipped); raises `StancetopicError` when the run is refused.
+    """
+    from stancetopic.job import LabelJob, run
+
+    for name in ("summary", "cache_dir"):
+        if options.get(name) is not None:
+            options[name] = Path(options[name])
+    job = LabelJob(
+        Path(inputs),
+        Path(output) if output is not None else None,
+        model=Path(model) if model is not None else None,
+        **options,
+    )
+    return run(job)

@@ -30,7 +30,7 @@ BOMS = (
 )
 # What browsers decode these labels as (WHATWG Encoding Standard): supersets.
 SUPERSETS = {
-    "latin_1": "cp1252",
+    "iso8859_1": "cp1252",  # codecs name ISO-8859-1 so; browsers read it as windows-1252
     "ascii": "cp1252",
     "iso8859_9": "cp1254",
     "iso8859_11": "cp874",
