@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -64,3 +65,24 @@ def many_paragraphs(folder: Path, files: int = 12, per_file: int = 120) -> Path:
         )
         (folder / f"article-{f:02d}.txt").write_text(body)
     return folder
+
+
+def make_deep_folder(parent: Path, depth: int = 25) -> str:
+    """A folder `depth` x 201 characters below `parent` (past Linux's 4,096), with a story in it.
+
+    Built one level at a time relative to an open folder, as no single path
+    could name it. Returns the first level's name.
+    """
+    fd = os.open(parent, os.O_RDONLY)
+    try:
+        for _ in range(depth):
+            os.mkdir("d" * 200, dir_fd=fd)
+            inner = os.open("d" * 200, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        story = os.open("story.txt", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+        os.write(story, b"The ministry confirmed the new tariff on Monday after weeks of talks.\n")
+        os.close(story)
+    finally:
+        os.close(fd)
+    return "d" * 200

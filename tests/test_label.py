@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import label, many_paragraphs, read, write_corpus
+from tests.helpers import label, make_deep_folder, many_paragraphs, read, write_corpus
 
 FIELDS = ["source", "paragraph", "start", "end", "text", "stance", "stance_score", "topic",
           "topic_score", "topic_scores", "uncertain"]  # fmt: skip
@@ -332,3 +332,15 @@ def test_a_resumed_summary_counts_the_recovered_records(model, tmp_path):
     assert "no run identity to check" in result.stderr
     assert out.read_bytes() == reference.read_bytes()
     assert json.loads(resumed.read_text())["files"] == json.loads(summary.read_text())["files"]
+
+
+def test_a_folder_past_path_max_is_one_error_and_every_other_file_is_labelled(model, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "good.txt").write_text("The ministry confirmed the new tariff on Monday after weeks of talks.\n")
+    make_deep_folder(folder)
+    result = label(folder, "-o", tmp_path / "out.jsonl", "--model", model, "--no-cache", "-q")
+    assert result.exit_code == 4, result.output
+    assert [r["source"] for r in read(tmp_path / "out.jsonl")] == ["good.txt"]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "cannot open this folder" in errors[0]

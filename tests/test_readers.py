@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from stancetopic.readers import ReadError, read_article
+from stancetopic.readers import ReadError, discover, read_article
+from tests.helpers import make_deep_folder
 
 LIMIT = 1_000_000
 SENTENCE = "The ministry confirmed on Monday that the new border checks would start in May."
@@ -160,3 +161,16 @@ def test_a_paragraph_over_256_tokens_is_covered_by_its_windows_without_a_warning
     assert all(len(tokenizer(p, add_special_tokens=False)["input_ids"]) <= limit for p in pieces)
     assert "".join("".join(p.split()) for p in pieces) == "".join(unit.text.split())  # every token, once
     assert not [m for m in messages.messages if "Token indices sequence length" in m]
+
+
+def test_a_folder_past_path_max_is_one_problem_and_the_walk_goes_on(tmp_path):
+    (tmp_path / "a.txt").write_text("A first story.\n")
+    first = make_deep_folder(tmp_path)
+    (tmp_path / "z.txt").write_text("A last story.\n")
+    problems: list[tuple[str, str]] = []
+    found = [relative for _, relative in discover(tmp_path, "*", problems)]
+    assert found == ["a.txt", "z.txt"]
+    assert len(problems) == 1 and problems[0][0].startswith(first + "/")
+    assert "cannot open this folder" in problems[0][1]
+    with pytest.raises(OSError):  # without a list to report to, the walk cannot go on quietly
+        list(discover(tmp_path, "*"))

@@ -141,7 +141,7 @@ def files(root: Path, pattern: str, outcome: Outcome) -> list[tuple[Path, str]]:
     """
     if root.is_dir():
         try:
-            found = list(discover(root, pattern))
+            found = list(discover(root, pattern, outcome.problems))
         except OSError as exc:  # e.g. a folder deeper than PATH_MAX
             raise RefusedError(f"{short_path(exc.filename or root)}: cannot list ({exc.strerror})") from exc
     else:

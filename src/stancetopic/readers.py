@@ -54,22 +54,30 @@ class Article:
     other_language: int = 0
 
 
-def discover(root: Path, pattern: str = "*") -> Iterator[tuple[Path, str]]:
+def discover(
+    root: Path, pattern: str = "*", problems: list[tuple[str, str]] | None = None
+) -> Iterator[tuple[Path, str]]:
     """Every file under `root` matching `pattern`, recursively, in sorted order.
 
     Yields (path, path relative to root). Symbolic links are followed, but a
-    folder already visited (a link loop) is not entered again.
+    folder already visited (a link loop) is not entered again. A folder below
+    `root` that cannot be opened (no permission, a path past PATH_MAX) goes to
+    `problems` as (relative path, reason) and the walk goes on; `root` itself
+    raises OSError.
     """
     seen: set[tuple[int, int]] = set()
 
     def walk(folder: Path) -> Iterator[tuple[Path, str]]:
-        stat = folder.stat()
-        if (stat.st_dev, stat.st_ino) in seen:
-            return
-        seen.add((stat.st_dev, stat.st_ino))
         try:
+            stat = folder.stat()
+            if (stat.st_dev, stat.st_ino) in seen:
+                return
+            seen.add((stat.st_dev, stat.st_ino))
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        except OSError:
+        except OSError as exc:
+            if folder == root or problems is None:
+                raise
+            problems.append((folder.relative_to(root).as_posix(), f"cannot open this folder ({exc.strerror})"))
             return
         for entry in entries:
             path = Path(entry.path)
