@@ -35,13 +35,8 @@ class Group(click.Group):
             ctx.exit(EXIT_INTERRUPTED)
 
 
-model_option = click.option(
-    "--model",
-    type=click.Path(path_type=Path),
-    help="Model folder, verified against its manifest before loading  [default: ./models]",
-)
-
-
+model_option = click.option("--model", type=click.Path(path_type=Path),
+                            help="Model folder, verified against its manifest before loading  [default: ./models]")  # fmt: skip
 backend_option = click.option(
     "--backend",
     type=click.Choice(BACKENDS),
