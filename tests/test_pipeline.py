@@ -33,7 +33,6 @@ def test_repro_writes_every_output_and_metrics(trained_repo):
     assert all((trained_repo / name).is_file() for name in OUTPUTS)
     metrics = json.loads((trained_repo / "reports/metrics.json").read_text())
     for head, labels in (("stance", {"affirms", "denies"}), ("topic", {"courts", "other"})):
-        assert 0 <= metrics[head]["accuracy"] <= 1 and 0 <= metrics[head]["macro_f1"] <= 1
         assert labels <= set(metrics[head]["per_class"])
         assert set(metrics[head]["per_class"]["other" if head == "topic" else "denies"]) == {
             "precision",
