@@ -34,7 +34,6 @@ import datetime
 import hashlib
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -43,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 import yaml
+from machine import machine
 from sklearn.metrics import f1_score
 
 from stancetopic import cache, suggest
@@ -125,12 +125,6 @@ def designs(base: dict, data: dict, added, n: int) -> dict[str, dict[str, float]
     everything = list(range(len(pool["records"])))
     figures[f"every pool paragraph ({len(everything)})"] = scored(retrain(base, *added(everything)), data)
     return figures
-
-
-def machine() -> str:
-    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    names = [line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")]
-    return f"{names[0] if names else platform.processor() or platform.machine()}, {os.cpu_count()} cores"
 
 
 def reduction(f1: float, baseline: float) -> float:

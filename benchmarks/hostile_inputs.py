@@ -15,27 +15,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from machine import machine
+
 from stancetopic.readers import ReadError, read_article
 
 SENTENCE = "The ministry confirmed on Monday that the new border checks would start in May. "
 LIMIT = 200_000_000
-
-
-def machine() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        cpu = next((line.split(":", 1)[1].strip() for line in out.splitlines() if "Model name" in line), "")
-    except OSError:
-        cpu = ""
-    return f"{cpu or platform.processor() or platform.machine()}, Python {platform.python_version()}"
 
 
 def repeat(unit: bytes, size: int) -> bytes:

@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -33,19 +31,12 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
+from machine import machine
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "realdata" / "trafilatura-eval.tar.xz"
 LONG_SNIPPET_WORDS = 8
 GROUPS = ("English", "German", "other", "all")
-
-
-def machine() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        cpu = next((line.split(":", 1)[1].strip() for line in out.splitlines() if "Model name" in line), "")
-    except OSError:
-        cpu = ""
-    return f"{cpu or platform.processor() or platform.machine()}, Python {platform.python_version()}"
 
 
 def normalise(text: str) -> str:

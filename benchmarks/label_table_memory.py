@@ -19,13 +19,13 @@ import argparse
 import csv
 import datetime
 import json
-import os
-import platform
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from machine import machine
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER = ["story_id", "published", "outlet", "body"]
@@ -75,12 +75,6 @@ def label(table: Path, out: Path, model: Path, cache: Path) -> tuple[float, floa
     if result.returncode != 0:
         sys.exit(f"label failed on {table}:\n{result.stderr}")
     return int(result.stdout.split()[-1]) / 1024, time.perf_counter() - started
-
-
-def machine() -> str:
-    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    names = [line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")]
-    return f"{names[0] if names else platform.processor() or platform.machine()}, {os.cpu_count()} cores"
 
 
 def main() -> None:

@@ -16,12 +16,13 @@ import csv
 import datetime
 import json
 import os
-import platform
 import random
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from machine import machine
 
 ROOT = Path(__file__).resolve().parents[1]
 TOPICS = ("defence", "economy", "migration", "courts", "other")
@@ -88,12 +89,6 @@ def measure(command: list[str]) -> tuple[float, float, float]:
     )
     seconds, cpu, peak_kib = out.stdout.split()[-3:]
     return float(seconds), float(cpu), int(peak_kib) / 1024
-
-
-def machine() -> str:
-    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    names = [line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")]
-    return f"{names[0] if names else platform.processor() or platform.machine()}, {os.cpu_count()} cores"
 
 
 def main() -> None:

@@ -35,7 +35,6 @@ import datetime
 import hashlib
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -44,6 +43,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
+from machine import machine
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
@@ -276,12 +276,6 @@ def report(figures: dict) -> None:
     seconds = figures["seconds"]
     print(f"\nseconds: anchor fit {seconds['anchor']:.1f}, Emergent {seconds['emergent']:.1f}, "
           f"BBC {seconds['bbc']:.1f} (labelling and scoring)")  # fmt: skip
-
-
-def machine() -> str:
-    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    names = [line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")]
-    return f"{names[0] if names else platform.processor() or platform.machine()}, {os.cpu_count()} cores"
 
 
 def main() -> None:

@@ -19,12 +19,12 @@ import argparse
 import csv
 import datetime
 import json
-import os
-import platform
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from machine import machine
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER = ["story_id", "published", "outlet", "headline", "body"]
@@ -86,12 +86,6 @@ def peak_rss(path: Path, mode: str) -> tuple[int, float]:
     )
     count, peak_kib = out.stdout.split()
     return int(count), int(peak_kib) / 1024
-
-
-def machine() -> str:
-    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    names = [line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")]
-    return f"{names[0] if names else platform.processor() or platform.machine()}, {os.cpu_count()} cores"
 
 
 def main() -> None:
