@@ -1,13 +1,17 @@
 """Stage `evaluate`: score the saved model on the test split.
 
-Usage: python evaluate/evaluate.py
-Writes reports/report.json (full report), reports/report.html (figures),
+Usage: python evaluate/evaluate.py   (reads params.yaml: embed.cache)
+With `embed.cache`, the test paragraphs' vectors come from the cache the embed
+stage filled (same embedder digest), so torch is not even loaded. Writes reports/report.json (full report), reports/report.html (figures),
 reports/metrics.json (DVC metrics) and reports/plots/*.json (DVC plot data).
 """
 
 import sys
 from pathlib import Path
 
+import yaml
+
+from stancetopic.cache import default_dir
 from stancetopic.html_report import render
 from stancetopic.model import write_json
 from stancetopic.predictor import Predictor
@@ -18,7 +22,11 @@ REPORTS = Path("reports")
 
 
 def main() -> int:
-    report = evaluate_file(Predictor.from_folder("models"), TEST)
+    cached = yaml.safe_load(Path("params.yaml").read_text())["embed"]["cache"]
+    predictor = Predictor.from_folder(Path("models"), cache_dir=default_dir() if cached else None, lazy=True)
+    report = evaluate_file(predictor, TEST)
+    if predictor.cache:
+        predictor.cache.close()
     (REPORTS / "plots").mkdir(parents=True, exist_ok=True)
     write_json(REPORTS / "report.json", report)
     write_json(REPORTS / "metrics.json", dvc_metrics(report))

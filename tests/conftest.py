@@ -46,6 +46,8 @@ def make_pipeline_repo(
             shutil.copy(source, dest / name)
     (dest / "data" / "fixtures").mkdir(parents=True)
     shutil.copy(fixtures, dest / "data" / "fixtures" / fixtures.name)
+    (dest / "data" / "added").mkdir()
+    shutil.copy(ROOT / "data" / "added" / "README.md", dest / "data" / "added" / "README.md")
     (dest / "data" / "articles").mkdir()
     shutil.copy(TINY_ARTICLES, dest / "data" / "articles" / TINY_ARTICLES.name)
     params = yaml.safe_load((dest / "params.yaml").read_text())
@@ -58,6 +60,12 @@ def make_pipeline_repo(
 
 def dvc(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     return run([sys.executable, "-m", "dvc", *args], repo, check=check)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory) -> None:
+    """The embedding cache (`label`, the embed stage) goes to a session folder, never the user's."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg"))
 
 
 @pytest.fixture(scope="session")

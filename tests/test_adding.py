@@ -34,8 +34,17 @@ def fixtures(tmp_path) -> Path:
     return folder
 
 
-def add(reviewed: Path, target: Path):
-    return CliRunner().invoke(main, ["add", str(reviewed), "-t", str(target)], catch_exceptions=False)
+@pytest.fixture(autouse=True)
+def elsewhere(tmp_path, monkeypatch):
+    """Run where `add`'s default folders (data/fixtures, data/added) do not exist, not in this checkout."""
+    monkeypatch.chdir(tmp_path)
+
+
+def add(reviewed: Path, target: Path, *folders: Path):
+    options = [arg for folder in folders for arg in ("--fixtures", str(folder))]
+    return CliRunner().invoke(
+        main, ["add", str(reviewed), "-t", str(target), *options], catch_exceptions=False
+    )
 
 
 def test_good_lines_are_appended_with_the_next_ids_and_duplicates_dropped(fixtures, tmp_path):
@@ -88,6 +97,18 @@ def test_good_lines_are_appended_with_the_next_ids_and_duplicates_dropped(fixtur
          "topic": "economy", "also": ["defence"], "hard": "reported-denial"},
     ]  # fmt: skip
     assert len(read_labelled(fixture_files(fixtures))) == 5  # the whole set still validates
+
+
+def test_lines_already_in_another_fixture_folder_are_dropped(fixtures, tmp_path):
+    reviewed = tmp_path / "reviewed.jsonl"
+    reviewed.write_text(lines({**OTHER_FILE[0], "id": "x-1", "text": OTHER_FILE[0]["text"].upper()},
+                              {"text": "Ferry services resume after the storm.", "stance": "affirms", "topic": "other"}))  # fmt: skip
+    added = tmp_path / "added"
+    result = add(reviewed, added / "mine.jsonl", fixtures)
+    assert result.exit_code == 0, result.output
+    assert "1 duplicates of fixtures dropped" in result.output
+    # ids are unique across the folders too: mine-001 is taken in the other one
+    assert [r["id"] for r in read_labelled([added / "mine.jsonl"])] == ["mine-002"]
 
 
 def test_a_new_fixture_file_is_created_and_numbered_from_one(fixtures, tmp_path):

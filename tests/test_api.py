@@ -106,7 +106,10 @@ def test_the_docs_first_example_runs_as_is(trained_repo):
 def test_label_folder_writes_what_the_cli_writes_and_refuses_as_it_does(model, tmp_path):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "story.txt").write_text("\n\n".join(PARAGRAPHS) + "\n")
-    assert label(tmp_path / "in", "-o", tmp_path / "cli.jsonl", "--model", model, "--no-cache", "-q").exit_code == 0
+    assert (
+        label(tmp_path / "in", "-o", tmp_path / "cli.jsonl", "--model", model, "--no-cache", "-q").exit_code
+        == 0
+    )
     result = stancetopic.label_folder(
         tmp_path / "in", tmp_path / "api.jsonl", model=model, use_cache=False, summary=tmp_path / "s.json"
     )

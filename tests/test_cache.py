@@ -8,7 +8,7 @@ import sqlite3
 
 import numpy as np
 
-from stancetopic.cache import FILE, EmbeddingCache, default_dir, open_cache, text_key
+from stancetopic.cache import FILE, EmbeddingCache, default_dir, embed_through, open_cache, text_key
 
 
 def vector(seed: int, size: int = 4) -> np.ndarray:
@@ -94,3 +94,18 @@ def test_the_default_place_follows_xdg(monkeypatch, tmp_path):
     assert default_dir() == tmp_path / "stancetopic"
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert default_dir().parts[-2:] == (".cache", "stancetopic")
+
+
+def test_embed_through_encodes_only_the_misses_once_each(tmp_path):
+    cache = EmbeddingCache(tmp_path, "embedder-a", 3)
+    asked: list[list[str]] = []
+
+    def encode(texts: list[str]) -> np.ndarray:
+        asked.append(texts)
+        return np.array([[len(t), 1.0, 0.0] for t in texts], dtype=np.float32)
+
+    first = embed_through(cache, ["ab", "abc", "ab"], encode, 3)
+    second = embed_through(cache, ["abc", "abcd"], encode, 3)
+    assert asked == [["ab", "abc"], ["abcd"]]
+    assert first[:, 0].tolist() == [2, 3, 2] and second[:, 0].tolist() == [3, 4]
+    assert embed_through(None, [], encode, 3).shape == (0, 3)

@@ -32,13 +32,15 @@ def stance_gap(vectors: np.ndarray, stances: list[str]) -> float:
     return float(similarity[same & off_diagonal].mean() - similarity[~same].mean())
 
 
-@pytest.mark.parametrize("train_layers", [2, 0])
+@pytest.mark.parametrize("train_layers", [2, 6, 0])
 def test_finetuning_pulls_paragraphs_of_one_stance_together(train_layers):
-    """The top two layers on cached base states, or (0) the whole model, the slow way."""
+    """The top two layers, all six (frozen token embeddings), or (0) the whole model."""
     records = read_labelled([TINY])
     texts, stances = [r["text"] for r in records], [r["stance"] for r in records]
     model = embedder.load("all-MiniLM-L6-v2")  # fresh: fine-tuning changes it in place
-    frozen = [p.detach().clone() for p in model[0].auto_model.encoder.layer[0].parameters()]
+    bert = model[0].auto_model
+    frozen = [p.detach().clone() for p in bert.encoder.layer[0].parameters()]
+    words = bert.embeddings.word_embeddings.weight.detach().clone()
     before = stance_gap(embedder.encode(model, texts), stances)
     finetune(model, records, {**PARAMS, "train_layers": train_layers})
     after = stance_gap(embedder.encode(model, texts), stances)
@@ -47,7 +49,8 @@ def test_finetuning_pulls_paragraphs_of_one_stance_together(train_layers):
         torch.equal(a, b)
         for a, b in zip(frozen, model[0].auto_model.encoder.layer[0].parameters(), strict=True)
     )
-    assert unchanged == (train_layers == 2)  # the bottom layer moves only when everything trains
+    assert unchanged == (train_layers == 2)  # the bottom layer moves unless only the top two train
+    assert torch.equal(words, bert.embeddings.word_embeddings.weight) == (train_layers != 0)
 
 
 def test_finetuning_is_reproducible_and_leaves_torch_settings_alone():

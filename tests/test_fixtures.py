@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from stancetopic.fixtures import LabelledDataError, fixture_files, read_labelled, split
+from stancetopic.fixtures import LabelledDataError, fixture_files, read_labelled, split, split_by_id
 from stancetopic.labels import HARD_TAGS, STANCES, TOPICS
 
 from .conftest import ROOT, TINY
@@ -93,6 +93,21 @@ def test_split_is_deterministic_stratified_and_seed_dependent():
     assert sorted(r["id"] for r in train + test) == sorted(r["id"] for r in records)
     cells = {(r["stance"], r["topic"]) for r in records}
     assert {(r["stance"], r["topic"]) for r in test} == cells
+
+
+def test_split_by_id_keeps_each_line_in_its_part_as_lines_are_added():
+    records = read_labelled(fixture_files(ROOT / "data" / "fixtures"))
+    first, later = records[:1000], records
+    before = split_by_id(first, 0.2, 0.15, seed=7)
+    after = split_by_id(later, 0.2, 0.15, seed=7)
+    for old, new in zip(before, after, strict=True):
+        assert {r["id"] for r in old} <= {r["id"] for r in new}
+    assert [round(len(part) / len(later), 2) for part in after] == pytest.approx([0.65, 0.15, 0.2], abs=0.03)
+    assert split_by_id(later, 0.2, 0.15, seed=8) != after
+    part_of = {r["id"]: k for k, part in enumerate(after) for r in part}
+    pairs = [i[:-1] for i in part_of if i.endswith("a") and i[:-1] + "b" in part_of]
+    assert len(pairs) > 100
+    assert all(part_of[p + "a"] == part_of[p + "b"] for p in pairs)
 
 
 def test_bundled_fixtures_meet_their_quotas():

@@ -48,4 +48,3 @@ def test_unverified_lines_score_near_even_and_raise_the_stance_threshold():
     # The threshold sits at or above the score under which 70% of the unverified calib lines fall.
     assert np.mean(scores < fitted.uncertain_below["stance"]) >= 0.7
     assert fitted.ngram_weights == {"stance": 0.0, "topic": 0.0}
-

@@ -323,7 +323,10 @@ def test_a_file_name_that_is_not_utf8_is_labelled(corpus, model, tmp_path):
 def test_a_resumed_summary_counts_the_recovered_records(model, tmp_path):
     corpus = many_paragraphs(tmp_path / "many", files=5, per_file=120)  # 600 paragraphs: one whole chunk
     reference, summary = tmp_path / "reference.jsonl", tmp_path / "reference.json"
-    assert label(corpus, "-o", reference, "--model", model, "--no-cache", "-q", "--summary", summary).exit_code == 0
+    assert (
+        label(corpus, "-o", reference, "--model", model, "--no-cache", "-q", "--summary", summary).exit_code
+        == 0
+    )
     out, resumed = tmp_path / "out.jsonl", tmp_path / "resumed.json"
     records = reference.read_text().splitlines(keepends=True)
     (tmp_path / "out.jsonl.partial").write_text("".join(records[:600]))  # an older version's journal
@@ -337,7 +340,9 @@ def test_a_resumed_summary_counts_the_recovered_records(model, tmp_path):
 def test_a_folder_past_path_max_is_one_error_and_every_other_file_is_labelled(model, tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
-    (folder / "good.txt").write_text("The ministry confirmed the new tariff on Monday after weeks of talks.\n")
+    (folder / "good.txt").write_text(
+        "The ministry confirmed the new tariff on Monday after weeks of talks.\n"
+    )
     make_deep_folder(folder)
     result = label(folder, "-o", tmp_path / "out.jsonl", "--model", model, "--no-cache", "-q")
     assert result.exit_code == 4, result.output

@@ -62,6 +62,7 @@ def test_only_the_last_annotation_that_was_not_cancelled_counts():
 
 def test_round_trip_suggest_label_studio_export_add(model, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.chdir(tmp_path)  # `add` also reads ./data/fixtures and ./data/added: not this checkout's
     labels = tmp_path / "labels.jsonl"
     assert label(write_corpus(tmp_path / "in"), "-o", labels, "--model", model).exit_code == 0
     fixtures = tmp_path / "fixtures"
@@ -125,7 +126,8 @@ def test_round_trip_suggest_label_studio_export_add(model, tmp_path, monkeypatch
     assert "added 0 lines" in again.output and "2 duplicates" in again.output
 
 
-def test_the_export_is_located_by_line_when_it_is_not_json(tmp_path):
+def test_the_export_is_located_by_line_when_it_is_not_json(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     export = tmp_path / "export.json"
     export.write_text('[\n  {"id": 1,\n  "data": }\n]\n')
     (tmp_path / "fixtures").mkdir()

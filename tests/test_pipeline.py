@@ -56,7 +56,10 @@ def test_repro_writes_every_output_and_metrics(trained_repo):
     }
     assert [len(lines) for lines in prepared.values()] == [20, 10, 10]
     assert not set(prepared["calib"]) & (set(prepared["train"]) | set(prepared["test"]))
-    assert "/" not in json.dumps(manifest["params"]).replace("data/fixtures", "").replace("data/articles", "")
+    recorded = json.dumps(manifest["params"])
+    for name in ("fixtures", "articles", "added"):  # relative paths only
+        recorded = recorded.replace(f"data/{name}", "")
+    assert "/" not in recorded
     shown = dvc(trained_repo, "plots", "show", "--json").stdout
     assert "stance_confusion.json" in shown
 
@@ -110,3 +113,47 @@ def test_stage_scripts_run_one_by_one(tmp_path):
     for script in scripts:
         out = run([sys.executable, script], repo).stdout
         assert out.splitlines()[-1].startswith(script.split("/")[1].removesuffix(".py") + ":")
+
+
+ADDED = [
+    {"id": "mine-001", "text": "The port authority confirmed that grain shipments resumed on Tuesday.",
+     "stance": "affirms", "topic": "economy"},
+    {"id": "mine-002", "text": "Border officials denied that the crossing had been closed to refugees.",
+     "stance": "denies", "topic": "migration"},
+    {"id": "mine-003", "text": "The appeals court upheld the sentence handed to the former governor.",
+     "stance": "affirms", "topic": "courts"},
+    {"id": "mine-004", "text": "The club said reports that its coach had resigned were untrue.",
+     "stance": "denies", "topic": "other"},
+]  # fmt: skip
+
+
+def test_added_lines_retrain_the_heads_without_fine_tuning_until_asked(tmp_path):
+    repo = make_pipeline_repo(tmp_path)
+    dvc(repo, "repro")
+    parts = {
+        n: (repo / f"data/prepared/{n}.jsonl").read_text() for n in ("train", "calib", "test", "finetune")
+    }
+    (repo / "data/added/mine.jsonl").write_text("".join(json.dumps(r) + "\n" for r in ADDED))
+    out = dvc(repo, "repro").stdout
+    for stage in ("prepare", "embed", "train", "evaluate"):
+        assert f"Running stage '{stage}'" in out
+    assert "Running stage 'finetune'" not in out
+    assert "embed: 4 texts encoded, the others from the cache" in out
+    added_ids = set()
+    for name, before in parts.items():  # our fixtures keep their parts; the added lines join them
+        after = (repo / f"data/prepared/{name}.jsonl").read_text()
+        assert after.startswith(before)
+        new = [json.loads(line)["id"] for line in after[len(before) :].splitlines()]
+        assert not new if name == "finetune" else set(new).isdisjoint(added_ids)
+        added_ids |= set(new)
+    assert added_ids == {r["id"] for r in ADDED}
+    manifest = json.loads((repo / "models/manifest.json").read_text())
+    assert manifest["added_sha256"] and manifest["train_size"] > len(parts["train"].splitlines())
+
+    params = repo / "params.yaml"
+    params.write_text(params.read_text().replace("added: false", "added: true", 1))
+    out = dvc(repo, "repro").stdout
+    assert "Running stage 'finetune'" in out
+    assert (repo / "data/prepared/finetune.jsonl").read_text() == (
+        repo / "data/prepared/train.jsonl"
+    ).read_text()

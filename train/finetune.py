@@ -1,4 +1,4 @@
-"""Stage `finetune`: fine-tune the embedder's top layers on the train split.
+"""Stage `finetune`: fine-tune the embedder on the train split (finetune.jsonl: see prepare).
 
 Usage: python train/finetune.py   (reads params.yaml: finetune.*, embed.model)
 Writes models/embedder/, a sentence-transformers model folder that the later
@@ -24,7 +24,7 @@ def main() -> int:
     settings = params["finetune"]
     model = embedder.load(params["embed"]["model"])
     if settings["enabled"]:
-        finetune(model, read_labelled([Path("data/prepared/train.jsonl")]), settings)
+        finetune(model, read_labelled([Path("data/prepared/finetune.jsonl")]), settings)
     shutil.rmtree(OUT, ignore_errors=True)
     model.save(str(OUT), create_model_card=False)
     state = "fine-tuned" if settings["enabled"] else "unchanged (finetune.enabled is false)"

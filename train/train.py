@@ -14,8 +14,9 @@ import yaml
 
 from stancetopic import embedder, model
 from stancetopic.articles import ArticleRule, fit_on_articles, read_articles
+from stancetopic.cache import default_dir, embed_through, open_cache
 from stancetopic.digest import sha256_folder
-from stancetopic.fixtures import LabelledDataError, read_labelled
+from stancetopic.fixtures import LabelledDataError, fixture_files, read_labelled
 from stancetopic.heads import FittedHeads, drop_caches, features, fit_heads
 
 EMBEDDER = Path("models/embedder")
@@ -30,21 +31,39 @@ PACKAGES = (
 )
 
 
-def fit_article_rule(fitted: FittedHeads, params: dict) -> tuple[ArticleRule, float] | None:
-    """The article-stance rule and its CV macro-F1, fitted on the article fixtures (None without any)."""
+def fit_article_rule(fitted: FittedHeads, params: dict, dimension: int) -> tuple[ArticleRule, float] | None:
+    """The article-stance rule and its CV macro-F1, fitted on the article fixtures (None without any).
+
+    With `embed.cache`, the articles' paragraphs come from the embedding cache
+    when this embedder has seen them (a retrain after `stancetopic add`), and
+    the embedder is loaded only for the others.
+    """
     articles = read_articles(sorted(Path(params["train"]["articles"]).glob("*.jsonl")))
     if not articles:
         return None
-    encoder = embedder.load(str(EMBEDDER))
+    cache = (
+        open_cache(default_dir(), embedder.identity(str(EMBEDDER)), dimension)
+        if params["embed"]["cache"]
+        else None
+    )
+    encoders: list[embedder.Encoder] = []
     stance = fitted.estimators["stance"]
     column = list(stance.classes_).index("denies")
 
+    def encode(texts: list[str]) -> np.ndarray:
+        encoders[:] = encoders or [embedder.load(str(EMBEDDER))]
+        return embedder.encode(encoders[0], texts)
+
     def deny(texts: list[str]) -> np.ndarray:
-        vectors = embedder.encode(encoder, texts)
+        vectors = embed_through(cache, texts, encode, dimension)
         x = features(vectors, texts, fitted.estimators["ngrams"], fitted.ngram_weights["stance"])
         return stance.predict_proba(x)[:, column]
 
-    return fit_on_articles(articles, deny, params["train"]["seed"])
+    try:
+        return fit_on_articles(articles, deny, params["train"]["seed"])
+    finally:
+        if cache:
+            cache.close()
 
 
 def main() -> int:
@@ -66,7 +85,7 @@ def main() -> int:
         return 1
     heads, weights, thresholds = fitted.estimators, fitted.ngram_weights, fitted.uncertain_below
     try:
-        article = fit_article_rule(fitted, params)
+        article = fit_article_rule(fitted, params, int(vectors.shape[1]))
     except LabelledDataError as exc:
         print(exc, file=sys.stderr)
         print(f"train: {len(exc.problems)} problem(s) in the article fixtures", file=sys.stderr)
@@ -89,6 +108,9 @@ def main() -> int:
         backend=params["label"]["backend"],
         calib_size=len(calib),
         fixtures_sha256=sha256_folder(params["prepare"]["fixtures"], "*.jsonl"),
+        added_sha256=sha256_folder(added, "*.jsonl")
+        if fixture_files(added := params["prepare"]["added"])
+        else None,
         train_size=len(records),
         versions={name: version(name) for name in PACKAGES},
         article={**rule.as_dict(), "cv_macro_f1": round(cv_f1, 4)} if rule and cv_f1 is not None else None,

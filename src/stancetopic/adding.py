@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,17 +93,21 @@ def _next_number(stem: str, ids: list[str]) -> int:
     return max(numbers, default=0) + 1
 
 
-def add(reviewed: Path, target: Path) -> Added:
+def add(reviewed: Path, target: Path, fixtures: Sequence[Path] = ()) -> Added:
     """Validate REVIEWED and append its new lines to TARGET, a fixture file, atomically.
 
-    Duplicates (by `fixtures.normalised` text) of any fixture beside TARGET, or
+    Duplicates (by `fixtures.normalised` text) of any line beside TARGET or in
+    the `fixtures` folders (which `prepare` reads together with TARGET's), or
     of an earlier line of REVIEWED, are dropped and counted. Lines without an
     `id` get `<target stem>-<next free number>`. Raises LabelledDataError with
     every problem (file:line) and appends nothing when any line is bad.
     """
     if target.suffix != ".jsonl":
         raise LabelledDataError([Problem(str(target), 0, "not a fixture file: `prepare` reads only *.jsonl")])
-    existing = read_labelled(fixture_files(target.parent))  # raises on broken fixtures, with file:line
+    folders = dict.fromkeys(p.resolve() for p in (target.parent, *fixtures) if p.is_dir())
+    existing = read_labelled(
+        [f for folder in folders for f in fixture_files(folder)]
+    )  # raises with file:line
     seen_texts = {normalised(r["text"]) for r in existing}
     seen_ids = {r["id"] for r in existing}
     items, problems = _parsed(reviewed)
@@ -148,5 +153,6 @@ def _append(target: Path, lines: list[dict]) -> None:
         old += b"\n"
     new = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines).encode("utf-8")
     tmp = target.with_name(f".{target.name}.tmp")
+    target.parent.mkdir(parents=True, exist_ok=True)
     tmp.write_bytes(old + new)
     os.replace(tmp, target)

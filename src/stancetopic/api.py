@@ -67,7 +67,9 @@ class Model:
 
         if isinstance(texts, str):
             raise TypeError("label() takes a list of texts, not one string")
-        items = [(source, index, Segment(text, 0, len(text)), NOTHING_KEPT) for index, text in enumerate(texts)]
+        items = [
+            (source, index, Segment(text, 0, len(text)), NOTHING_KEPT) for index, text in enumerate(texts)
+        ]
         thresholds = self.uncertain_below
         if uncertain_below is not None:
             thresholds = dict.fromkeys(thresholds, uncertain_below)

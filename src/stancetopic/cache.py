@@ -16,6 +16,7 @@ import hashlib
 import logging
 import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -119,3 +120,26 @@ def open_cache(
     except (sqlite3.Error, OSError) as exc:
         log.warning(f"warning: {folder / FILE}: embedding cache unusable ({exc}); continuing without it")
         return None
+
+
+def embed_through(
+    cache: EmbeddingCache | None, texts: list[str], encode: Callable[[list[str]], np.ndarray], dimension: int
+) -> np.ndarray:
+    """One row per text, each distinct text encoded at most once.
+
+    Texts are looked up by hash in `cache` first (None: no cache); only the
+    misses, once each, go to `encode`, and are then stored. A cached vector
+    can differ from a fresh one in the last bits (the batch it was made in
+    padded differently), never more.
+    """
+    keys = [text_key(text) for text in texts]
+    vectors = cache.get(list(set(keys))) if cache else {}
+    missing = {key: text for key, text in zip(keys, texts, strict=True) if key not in vectors}
+    if missing:
+        fresh = dict(zip(missing, encode(list(missing.values())), strict=True))
+        if cache:
+            cache.put(fresh)
+        vectors.update(fresh)
+    if not keys:
+        return np.zeros((0, dimension), dtype=np.float32)
+    return np.stack([vectors[key] for key in keys])

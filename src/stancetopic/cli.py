@@ -11,13 +11,17 @@ turns it into `error: ...` lines and that code, in one place.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 from stancetopic.errors import EXIT_INTERRUPTED, DataError, RefusedError, StancetopicError
 from stancetopic.onnx_backend import BACKENDS
 from stancetopic.output import FORMATS
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Group(click.Group):
@@ -37,6 +41,14 @@ class Group(click.Group):
 
 model_option = click.option("--model", type=click.Path(path_type=Path),
                             help="Model folder, verified against its manifest before loading  [default: ./models]")  # fmt: skip
+
+
+def fixtures_option(help_text: str) -> Callable[[F], F]:
+    """`--fixtures FOLDER` (repeatable): our fixtures and the user's added lines by default."""
+    return click.option("--fixtures", type=click.Path(file_okay=False, path_type=Path), multiple=True,
+                        default=(Path("data/fixtures"), Path("data/added")), show_default=True, help=help_text)  # fmt: skip
+
+
 backend_option = click.option(
     "--backend",
     type=click.Choice(BACKENDS),
@@ -240,15 +252,14 @@ def overview(labels: Path, out: Path, by: str | None, overwrite: bool) -> None:
 @click.option(
     "--seed", type=int, default=0, show_default=True, help="Breaks ties; the same seed gives the same choice."
 )
-@click.option("--fixtures", type=click.Path(file_okay=False, path_type=Path), default=Path("data/fixtures"),
-              show_default=True, help="Never suggest paragraphs already here (or near-copies of them).")  # fmt: skip
+@fixtures_option("Never suggest paragraphs already in these folders (or near-copies of them).")
 @click.option(
     "--format", "fmt", type=click.Choice(["fixture", "label-studio"]), default="fixture", show_default=True
 )
 @model_option
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 def suggest(
-    labels: Path, count: int, out: Path, seed: int, fixtures: Path, fmt: str, model: Path, overwrite: bool
+    labels: Path, count: int, out: Path, seed: int, fixtures: tuple[Path, ...], fmt: str, model: Path, overwrite: bool
 ) -> None:
     """Pick the COUNT paragraphs of a `label` output (LABELS) most worth labelling, for review.
 
@@ -264,7 +275,7 @@ def suggest(
     prepare_targets(dict(zip(("-o", "its labelling config"), suggesting.output_paths(out, fmt), strict=False)), overwrite=overwrite)
     predictor = load_predictor(model, cache_dir=cache.default_dir(), lazy=True)
     try:
-        found = suggesting.suggest(labels, count, predictor, seed, fixtures if fixtures.is_dir() else None)
+        found = suggesting.suggest(labels, count, predictor, seed, [f for f in fixtures if f.is_dir()])
     except (KeyError, ValueError) as exc:
         raise DataError(f"{labels}: not a stancetopic label output ({exc.__class__.__name__}: {exc})") from None
     paths = suggesting.write(found, out, fmt)
@@ -275,17 +286,20 @@ def suggest(
 @main.command()
 @click.argument("reviewed", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-t", "--to", "target", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Fixture file to append to, e.g. data/fixtures/mine.jsonl (created if new).")  # fmt: skip
-def add(reviewed: Path, target: Path) -> None:
+              help="File to append to, e.g. data/added/mine.jsonl (created if new).")  # fmt: skip
+@fixtures_option("Drop lines already in these folders (`prepare` reads them together).")
+def add(reviewed: Path, target: Path, fixtures: tuple[Path, ...]) -> None:
     """Append reviewed paragraphs (fixture lines, or a Label Studio JSON export) to a fixture file.
 
     Every line is checked first; any bad line (exit 5, one `file:line` each)
     means nothing is appended. Duplicates of existing fixtures are dropped;
-    lines without an id get the file's next free number.
+    lines without an id get the file's next free number. Lines in data/added/
+    retrain the heads without fine-tuning the embedder again (params.yaml,
+    `finetune.added`), so `dvc repro` after `add` takes about a minute.
     """
     from stancetopic.adding import add as adding
 
-    added = adding(reviewed, target)
+    added = adding(reviewed, target, fixtures)
     ids = f" ({added.lines[0]['id']} .. {added.lines[-1]['id']})" if added.lines else ""
     click.echo(
         f"added {len(added.lines)} lines to {target}{ids}; {added.duplicates} duplicates of fixtures dropped"

@@ -7,12 +7,14 @@ the few words that flip a stance ("dismissed the appeal" affirms a verdict,
 "allowed the appeal" denies it). The classifiers are thrown away: the stages'
 logistic-regression heads are trained afterwards.
 
-`train_layers: N` trains only the top N layers: the lower ones stay frozen, so
-each text goes through them once (`base_states`, no gradients) and every epoch
-runs and back-propagates through the top N only. That is about three times
-faster on a CPU but cost 3 points of stance F1 here, so the default (0) trains
-every layer (`benchmarks/finetune_speed.py` compares them). A model that is
-not BERT-shaped (no `embeddings` and `encoder.layer`) is always trained whole.
+`train_layers: N` trains only the top N transformer layers: the token
+embeddings and the layers below stay frozen, so each text goes through them
+once (`base_states`, no gradients) and every epoch runs and back-propagates
+through the top N only. N equal to the model's depth freezes just the token
+embeddings (half of MiniLM's weights, and most of the optimiser's work); 0
+trains everything. `benchmarks/finetune_speed.py` compares the recipes. A
+model that is not BERT-shaped (no `embeddings` and `encoder.layer`) is always
+trained whole.
 
 `unverified` records (a claim reported without taking a side) are trained
 towards an even stance (a soft 0.5 / 0.5 target), so the model learns to be
@@ -68,7 +70,7 @@ class LayerSplit:
         self.bert: Any = getattr(transformer, "auto_model", None)
         layers: Any = getattr(getattr(self.bert, "encoder", None), "layer", None)
         layered = layers is not None and hasattr(self.bert, "embeddings")
-        if layered and 0 < train_layers < len(layers):
+        if layered and 0 < train_layers <= len(layers):
             self.base_layers, self.top_layers = list(layers[:-train_layers]), list(layers[-train_layers:])
             self.trained: list[nn.Module] = self.top_layers
         else:
@@ -184,7 +186,7 @@ def finetune(model: Any, records: list[dict], params: dict) -> Any:
             nn.init.normal_(layer.weight, std=0.02)
             nn.init.zeros_(layer.bias)
         trained = split.parameters() + list(stance_head.parameters()) + list(topic_head.parameters())
-        optimizer = torch.optim.AdamW(trained, lr=params["learning_rate"])
+        optimizer = torch.optim.AdamW(trained, lr=params["learning_rate"], fused=True)
         lengths = [len(s[next(iter(s))]) for s in states]
         steps = params["epochs"] * math.ceil(len(records) / params["batch_size"])
         warmup = max(1, int(WARMUP * steps))

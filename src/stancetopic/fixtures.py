@@ -6,6 +6,7 @@ everything to fix instead of stopping at the first bad line.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -153,6 +154,27 @@ def split(records: list[dict], test_size: float, seed: int) -> tuple[list[dict],
         [records[i] for i in sorted(parts["train"]["index"])],
         [records[i] for i in sorted(parts["test"]["index"])],
     )
+
+
+def split_by_id(
+    records: list[dict], test_size: float, calib_size: float, seed: int
+) -> tuple[list[dict], list[dict], list[dict]]:
+    """Train, calib and test parts by a seeded hash of each line's id.
+
+    Used for the lines a user adds (`stancetopic add`): a line keeps its part
+    when more lines are added, and a handful of lines splits without the
+    per-cell minimum a stratified split needs. A minimal pair (ids ending in
+    `a` / `b` after the number) stays in one part, so its twin cannot leak a
+    test line's answer into training. Shares are of all lines, as in params.yaml.
+    """
+    parts: tuple[list[dict], list[dict], list[dict]] = ([], [], [])
+    for record in records:
+        key = (
+            record["id"][:-1] if record["id"][-2:-1].isdigit() and record["id"][-1] in "ab" else record["id"]
+        )
+        draw = int.from_bytes(hashlib.sha256(f"{seed}:{key}".encode()).digest()[:8], "big") / 2**64
+        parts[2 if draw < test_size else 1 if draw < test_size + calib_size else 0].append(record)
+    return parts
 
 
 def write_jsonl(path: Path, records: Iterable[dict]) -> None:

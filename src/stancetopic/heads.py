@@ -130,7 +130,9 @@ def uncertain_threshold(confidence: np.ndarray, correct: np.ndarray, target_accu
     return float(THRESHOLDS[-1])
 
 
-def choose_threshold(estimator: Any, x: np.ndarray | sparse.csr_matrix, gold: list[str], label: dict) -> float:
+def choose_threshold(
+    estimator: Any, x: np.ndarray | sparse.csr_matrix, gold: list[str], label: dict
+) -> float:
     """A head's `uncertain` threshold on calib: the target-accuracy rule, raised for `unverified` lines.
 
     Lines that take no side must come out `uncertain` too: the threshold is at

@@ -80,6 +80,7 @@ class Manifest:
     calib_size: int = 0
     train_size: int = 0
     fixtures_sha256: str | None = None
+    added_sha256: str | None = None  # the user's added lines (prepare.added); None when there are none
     versions: dict[str, str] = field(default_factory=dict)
     format: int = FORMAT
 

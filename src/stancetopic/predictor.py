@@ -15,7 +15,7 @@ import numpy as np
 
 from stancetopic import embedder as emb
 from stancetopic import onnx_backend
-from stancetopic.cache import EmbeddingCache, open_cache, text_key
+from stancetopic.cache import EmbeddingCache, embed_through, open_cache
 from stancetopic.model import Heads, ModelError, check_dimension, load_heads
 
 
@@ -165,24 +165,13 @@ class Predictor:
         return self._model
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        """One row per text; each distinct text is embedded at most once.
+        """One row per text; each distinct text is embedded at most once (see `cache.embed_through`)."""
 
-        Texts are looked up by hash in the cache first; only the misses, once
-        each, go through the embedder, and are then stored.
-        """
-        keys = [text_key(text) for text in texts]
-        vectors = self.cache.get(list(set(keys))) if self.cache else {}
-        missing = {key: text for key, text in zip(keys, texts, strict=True) if key not in vectors}
-        if missing:
+        def encode(missing: list[str]) -> np.ndarray:
             with torch_threads(self.threads if self.backend == "torch" else None):
-                encoded = emb.encode(self.model, list(missing.values()), self.batch_size)
-            fresh = dict(zip(missing, encoded, strict=True))
-            if self.cache:
-                self.cache.put(fresh)
-            vectors.update(fresh)
-        if not keys:
-            return np.zeros((0, self.heads.manifest.embedder.dimension), dtype=np.float32)
-        return np.stack([vectors[key] for key in keys])
+                return emb.encode(self.model, missing, self.batch_size)
+
+        return embed_through(self.cache, texts, encode, self.heads.manifest.embedder.dimension)
 
     def predict_proba(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Stance and topic probabilities for each text."""

@@ -77,7 +77,9 @@ def discover(
         except OSError as exc:
             if folder == root or problems is None:
                 raise
-            problems.append((folder.relative_to(root).as_posix(), f"cannot open this folder ({exc.strerror})"))
+            problems.append(
+                (folder.relative_to(root).as_posix(), f"cannot open this folder ({exc.strerror})")
+            )
             return
         for entry in entries:
             path = Path(entry.path)

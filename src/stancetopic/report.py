@@ -102,6 +102,7 @@ def build_report(
             "embedder": asdict(manifest.embedder),
             "labels": manifest.labels,
             "fixtures_sha256": manifest.fixtures_sha256,
+            "added_sha256": manifest.added_sha256,
             "files": manifest.files,
         },
         "stance": head_metrics([stance_gold[i] for i in decided], [stance_pred[i] for i in decided], stances),

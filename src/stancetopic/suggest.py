@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,17 +124,17 @@ def _embed(predictor: Predictor, texts: list[str]) -> np.ndarray:
 
 
 def suggest(
-    labels: Path, n: int, predictor: Predictor, seed: int = 0, fixtures: Path | None = None
+    labels: Path, n: int, predictor: Predictor, seed: int = 0, fixtures: Sequence[Path] = ()
 ) -> Suggestions:
     """Choose N paragraphs of the `label` output LABELS (jsonl, csv or parquet) for review.
 
-    Paragraphs whose normalised text is in the fixture folder are never chosen,
+    Paragraphs whose normalised text is in the fixture folders are never chosen,
     nor near-duplicates of fixtures or of each other. Raises KeyError or
     ValueError for a file that is not a label output, LabelledDataError for
     broken fixtures.
     """
     records = list(read_label_output(labels))
-    known_records = read_labelled(fixture_files(fixtures)) if fixtures is not None else []
+    known_records = read_labelled([path for folder in fixtures for path in fixture_files(folder)])
     known_texts = {normalised(r["text"]) for r in known_records}
     fresh = [r for r in records if normalised(r["text"]) not in known_texts]
     in_fixtures = len(records) - len(fresh)
