@@ -12,14 +12,14 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from stancetopic import embedder, model
+from stancetopic import model
 from stancetopic.articles import ArticleRule, fit_on_articles, read_articles
-from stancetopic.cache import default_dir, embed_through, open_cache
 from stancetopic.digest import sha256_folder
 from stancetopic.fixtures import LabelledDataError, fixture_files, read_labelled
 from stancetopic.heads import FittedHeads, drop_caches, features, fit_heads
 
 EMBEDDER = Path("models/embedder")
+ARTICLE_VECTORS = Path("data/embeddings/articles.npy")
 PACKAGES = (
     "stancetopic",
     "torch",
@@ -31,39 +31,28 @@ PACKAGES = (
 )
 
 
-def fit_article_rule(fitted: FittedHeads, params: dict, dimension: int) -> tuple[ArticleRule, float] | None:
+def fit_article_rule(fitted: FittedHeads, params: dict) -> tuple[ArticleRule, float] | None:
     """The article-stance rule and its CV macro-F1, fitted on the article fixtures (None without any).
 
-    With `embed.cache`, the articles' paragraphs come from the embedding cache
-    when this embedder has seen them (a retrain after `stancetopic add`), and
-    the embedder is loaded only for the others.
+    Their units' vectors come from the embed stage (data/embeddings/articles.npy),
+    so this stage never loads the embedder.
     """
     articles = read_articles(sorted(Path(params["train"]["articles"]).glob("*.jsonl")))
     if not articles:
         return None
-    cache = (
-        open_cache(default_dir(), embedder.identity(str(EMBEDDER)), dimension)
-        if params["embed"]["cache"]
-        else None
-    )
-    encoders: list[embedder.Encoder] = []
+    vectors = np.load(ARTICLE_VECTORS)
     stance = fitted.estimators["stance"]
     column = list(stance.classes_).index("denies")
 
-    def encode(texts: list[str]) -> np.ndarray:
-        encoders[:] = encoders or [embedder.load(str(EMBEDDER))]
-        return embedder.encode(encoders[0], texts)
-
     def deny(texts: list[str]) -> np.ndarray:
-        vectors = embed_through(cache, texts, encode, dimension)
+        if len(texts) != len(vectors):
+            raise ValueError(
+                f"{ARTICLE_VECTORS} has {len(vectors)} rows for {len(texts)} units: run `dvc repro`"
+            )
         x = features(vectors, texts, fitted.estimators["ngrams"], fitted.ngram_weights["stance"])
         return stance.predict_proba(x)[:, column]
 
-    try:
-        return fit_on_articles(articles, deny, params["train"]["seed"])
-    finally:
-        if cache:
-            cache.close()
+    return fit_on_articles(articles, deny, params["train"]["seed"])
 
 
 def main() -> int:
@@ -85,7 +74,7 @@ def main() -> int:
         return 1
     heads, weights, thresholds = fitted.estimators, fitted.ngram_weights, fitted.uncertain_below
     try:
-        article = fit_article_rule(fitted, params, int(vectors.shape[1]))
+        article = fit_article_rule(fitted, params)
     except LabelledDataError as exc:
         print(exc, file=sys.stderr)
         print(f"train: {len(exc.problems)} problem(s) in the article fixtures", file=sys.stderr)

@@ -61,11 +61,19 @@ class ArticleRule:
         return cls(tuple(float(c) for c in data["coef"]), float(data["intercept"]))
 
 
+def article_units(articles: list[dict]) -> list[list[str]]:
+    """Each article cut into the units `label` would score, as texts."""
+    return [[u.text for u in record_units(article)] for article in articles]
+
+
 def fit_on_articles(
     articles: list[dict], deny: Callable[[list[str]], np.ndarray], seed: int
 ) -> tuple[ArticleRule, float]:
-    """Cut each article into units as `label` does, score them with `deny` (texts -> P(denies)), fit the rule."""
-    units = [[u.text for u in record_units(article)] for article in articles]
+    """Cut each article into units as `label` does, score them with `deny` (texts -> P(denies)), fit the rule.
+
+    `deny` gets every unit of every article in one call, in `article_units` order.
+    """
+    units = article_units(articles)
     scores = deny([text for article in units for text in article])
     ends = np.cumsum([len(u) for u in units])
     rows = np.array([features(part) for part in np.split(scores, ends[:-1])])
