@@ -258,12 +258,14 @@ def test_ctrl_c_says_how_to_resume_and_only_the_same_run_resumes(model, tmp_path
     corpus = many_paragraphs(tmp_path / "many")
     out = tmp_path / "out.jsonl"
     process = start_label(corpus, out, model)
+    process.send_signal(signal.SIGSTOP)  # paused, not finished, however slow the checks below are
     # A second writer on the same OUT is refused while the first runs, --overwrite or not.
     for extra in ((), ("--overwrite",)):
         second = label(corpus, "-o", out, "--model", model, "--no-cache", *extra)
         assert second.exit_code == 2 and f"another stancetopic run (pid {process.pid})" in second.stderr
     assert out.with_name("out.jsonl.partial").exists()
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signal.SIGINT)  # pending until the run goes on: Ctrl-C mid-run
+    process.send_signal(signal.SIGCONT)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr
     assert stderr.strip().splitlines() == [
