@@ -224,7 +224,9 @@ def main() -> None:
         figures["baseline"] = scored(retrain(base, *added([])), data)
         figures["points"] = {}
         for n in args.sizes:
-            chosen = suggest.suggest(pool["path"], n, predictor, seed=0, fixtures=[ROOT / "data" / "fixtures"])
+            chosen = suggest.suggest(
+                pool["path"], n, predictor, seed=0, fixtures=[ROOT / "data" / "fixtures"]
+            )
             indexes = [where[(line["source"], line["paragraph"])] for line in chosen.lines]
             point = {"suggested": scored(retrain(base, *added(indexes)), data), "random": []}
             point["suggested"]["errors_picked"] = int(
