@@ -246,7 +246,14 @@ def start_label(corpus: Path, out: Path, model: Path) -> subprocess.Popen:
     """A label run in its own process, returned once its first chunk is in the journal."""
     command = [sys.executable, "-m", "stancetopic.cli", "label", str(corpus), "-o", str(out),
                "--model", str(model), "--no-cache", "-q"]  # fmt: skip
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    # A shell without job control starts background jobs with SIGINT ignored, and a
+    # child inherits that: give the run Ctrl-C's default, as a terminal would.
+    process = subprocess.Popen(
+        command,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     partial = out.with_name(out.name + ".partial")
     deadline = time.time() + 180
     while time.time() < deadline and (not partial.exists() or len(partial.read_bytes().splitlines()) < 2):
