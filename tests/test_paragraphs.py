@@ -142,6 +142,8 @@ def test_a_headline_alone_in_its_file_or_record_is_labelled():
     record = [[Segment(headline, None, None)]]
     lone = [[Segment("Minister quits", None, None)]]
     assert [u.text for u in units([*record, [], *lone, []])] == [headline]  # two words: still a fragment
+    assert texts("A Forged Vermeer\n") == ["A Forged Vermeer"]  # three words, one of them a letter
+    assert texts("12 May 2015\n") == []  # a date is not a headline
     assert texts("Ministry denies report\n\nThe ministry denied the report on Monday.\n") == [
         "Ministry denies report\n\nThe ministry denied the report on Monday."
     ]  # not alone: it is joined with its teaser as before

@@ -141,12 +141,14 @@ def is_headline(line: str) -> bool:
     """One line that reads as a headline: words, no sentence end, not a byline or date.
 
     A question mark is allowed: question headlines are common. A line ending in
-    `.)` or `."` is a sentence, not a headline.
+    `.)` or `."` is a sentence, not a headline. Three of its words must be words
+    (two letters or more, or a one-letter word such as "A"), so a date or a
+    score line is not one.
     """
     if len(line) > MAX_HEADLINE_WORDS * 40:  # far too long: no need to count its words
         return False
     tokens = words(line)
-    wordy = sum(1 for w in tokens if sum(c.isalpha() for c in w) >= 2)
+    wordy = sum(1 for w in tokens if sum(c.isalpha() for c in w) >= 2 or (len(w) == 1 and w.isalpha()))
     return (
         MIN_SENTENCE_WORDS <= len(tokens) <= MAX_HEADLINE_WORDS
         and wordy >= 3
