@@ -1,6 +1,7 @@
 """Benchmark the model on real news: Emergent headlines (stance) and BBC articles (topic).
 
 Usage: python benchmarks/real_data.py [--realdata DIR] [--backend onnx-int8] [--bbc-limit 300] [--json FILE]
+       [--floors 0.74 0.75 0.76]   (also: Emergent flags at other stance thresholds, to choose the floor)
 
 Our fixtures are our own writing; this measures the model on news nobody here
 wrote, from ../shared/realdata/ (see its README; one line and exit 0 when it is
@@ -143,7 +144,14 @@ def stance_figures(gold: list[str], stances: list[str | None], flags: list[bool]
     return figures
 
 
-def emergent(path: Path, model: Path, backend: str | None, anchor: dict[str, Pipeline]) -> dict:
+def flagged_at(record: dict | None, stance_below: float, topic_below: float) -> bool:
+    """Whether a record would be `uncertain` with this stance threshold (a missing one is not)."""
+    return bool(record) and (record["stance_score"] < stance_below or record["topic_score"] < topic_below)
+
+
+def emergent(
+    path: Path, model: Path, backend: str | None, anchor: dict[str, Pipeline], floors: list[float]
+) -> dict:
     with path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     names = [f"{i:05d}.txt" for i in range(len(rows))]
@@ -166,6 +174,15 @@ def emergent(path: Path, model: Path, backend: str | None, anchor: dict[str, Pip
                 [bool(first[i] and first[i]["uncertain"]) for i in ids],
             ),
             "anchor": stance_figures(gold, [anchored[i] for i in ids], None),
+        }
+        topic_below = read_manifest(model).uncertain_below["topic"]
+        figures[name]["floors"] = {  # what `uncertain` would flag with each stance threshold
+            str(floor): stance_figures(
+                gold,
+                [first[i] and first[i]["stance"] for i in ids],
+                [flagged_at(first[i], floor, topic_below) for i in ids],
+            )
+            for floor in floors
         }
     return figures
 
@@ -256,6 +273,16 @@ def report(figures: dict) -> None:
         [[name, s, h["for_against"], h["labelled"], h[s]["stance_macro_f1"], h["observing"],
           *(h[s].get(k) for k in stance_keys)] for name, h in figures["emergent"].items() for s in SYSTEMS],
     )  # fmt: skip
+    floors = [f for f in figures["emergent"]["dev"]["floors"]]
+    if floors:
+        print("\nShares flagged `uncertain` with other stance thresholds (label.floors.stance): for/against")
+        print("headlines (f/a), observing headlines (obs), the model's f/a errors (err), per half:\n")
+        table(
+            [("threshold", -10), *((f"{h} {k}", 11) for h in HALVES for k in ("f/a", "obs", "err"))],
+            [[floor, *(figures["emergent"][h]["floors"][floor][k] for h in HALVES
+                       for k in ("for_against_uncertain", "observing_uncertain", "errors_flagged"))]
+             for floor in floors],
+        )  # fmt: skip
     print(BBC_NOTE)
     table(
         [("half", -7), ("system", -8), ("articles", 9), ("art. F1", 9), ("paras", 7), ("para F1", 9),
@@ -286,6 +313,13 @@ def main() -> None:
     parser.add_argument("--train", type=Path, default=ROOT / "data" / "prepared" / "train.jsonl")
     parser.add_argument("--bbc-limit", type=int, default=0, help="a stratified sample of N articles (0: all)")
     parser.add_argument("--json", type=Path, help="also write every figure here as JSON")
+    parser.add_argument(
+        "--floors",
+        type=float,
+        nargs="*",
+        default=[],
+        help="also report Emergent flags at these stance thresholds",
+    )
     args = parser.parse_args()
     if not args.realdata.is_dir():
         print(f"real_data: {os.path.relpath(args.realdata, ROOT)} not found; skipped")
@@ -300,7 +334,7 @@ def main() -> None:
     anchor = fit_anchor(args.train)
     figures["seconds"]["anchor"] = time.perf_counter() - started
     started = time.perf_counter()
-    figures["emergent"] = emergent(args.realdata / EMERGENT, args.model, args.backend, anchor)
+    figures["emergent"] = emergent(args.realdata / EMERGENT, args.model, args.backend, anchor, args.floors)
     figures["seconds"]["emergent"] = time.perf_counter() - started
     started = time.perf_counter()
     figures["bbc"] = bbc(args.realdata / "bbc-news.jsonl", args.model, args.backend, anchor, args.bbc_limit)
