@@ -28,6 +28,7 @@ from stancetopic import embedder as emb
 from stancetopic.articles import ArticleRule
 from stancetopic.digest import sha256_file
 from stancetopic.errors import EXIT_MODEL, StancetopicError
+from stancetopic.output import write_json
 
 MANIFEST = "manifest.json"
 FORMAT = 2  # 2: n-gram weights per head ("ngram_weights")
@@ -41,11 +42,6 @@ class ModelError(StancetopicError, RuntimeError):
     """A model folder that cannot be used; the message is one line for the user."""
 
     exit_code = EXIT_MODEL
-
-
-def write_json(path: Path, data: object) -> None:
-    """Write JSON the same way every time, so reruns are byte-identical."""
-    path.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
 @dataclass(frozen=True)
