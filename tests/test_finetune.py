@@ -21,6 +21,7 @@ PARAMS = {
     "epochs": 3,
     "learning_rate": 2e-4,  # a few steps on 40 lines: larger than the pipeline's
     "max_length": 256,
+    "precision": "fp32",
 }
 
 
@@ -32,9 +33,9 @@ def stance_gap(vectors: np.ndarray, stances: list[str]) -> float:
     return float(similarity[same & off_diagonal].mean() - similarity[~same].mean())
 
 
-@pytest.mark.parametrize("train_layers", [2, 6, 0])
-def test_finetuning_pulls_paragraphs_of_one_stance_together(train_layers):
-    """The top two layers, all six (frozen token embeddings), or (0) the whole model."""
+@pytest.mark.parametrize(("train_layers", "precision"), [(2, "fp32"), (6, "fp32"), (0, "fp32"), (2, "bf16")])
+def test_finetuning_pulls_paragraphs_of_one_stance_together(train_layers, precision):
+    """The top two layers, all six (frozen token embeddings), or (0) the whole model; bf16 autocast too."""
     records = read_labelled([TINY])
     texts, stances = [r["text"] for r in records], [r["stance"] for r in records]
     model = embedder.load("all-MiniLM-L6-v2")  # fresh: fine-tuning changes it in place
@@ -42,7 +43,7 @@ def test_finetuning_pulls_paragraphs_of_one_stance_together(train_layers):
     frozen = [p.detach().clone() for p in bert.encoder.layer[0].parameters()]
     words = bert.embeddings.word_embeddings.weight.detach().clone()
     before = stance_gap(embedder.encode(model, texts), stances)
-    finetune(model, records, {**PARAMS, "train_layers": train_layers})
+    finetune(model, records, {**PARAMS, "train_layers": train_layers, "precision": precision})
     after = stance_gap(embedder.encode(model, texts), stances)
     assert after > before + 0.05, (before, after)
     unchanged = all(
@@ -53,15 +54,30 @@ def test_finetuning_pulls_paragraphs_of_one_stance_together(train_layers):
     assert torch.equal(words, bert.embeddings.word_embeddings.weight) == (train_layers != 0)
 
 
-def test_finetuning_is_reproducible_and_leaves_torch_settings_alone():
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_finetuning_is_reproducible_and_leaves_torch_settings_alone(precision):
     records = read_labelled([TINY])[:16]
-    params = {**PARAMS, "epochs": 1}
+    params = {**PARAMS, "epochs": 1, "precision": precision}
     vectors = []
     for _ in range(2):
         model = finetune(embedder.load("all-MiniLM-L6-v2"), records, params)
         vectors.append(embedder.encode(model, [r["text"] for r in records]))
     assert np.array_equal(vectors[0], vectors[1])
     assert not torch.are_deterministic_algorithms_enabled()
+    assert not torch.is_autocast_cpu_enabled()  # bf16 autocast only around the training forward pass
+
+
+def test_bf16_precision_takes_effect():
+    records = read_labelled([TINY])[:16]
+    vectors = [
+        embedder.encode(
+            finetune(embedder.load("all-MiniLM-L6-v2"), records, {**PARAMS, "epochs": 1, "precision": p}),
+            [r["text"] for r in records],
+        )
+        for p in ("fp32", "bf16")
+    ]
+    assert not np.array_equal(vectors[0], vectors[1])
+    assert np.allclose(vectors[0], vectors[1], atol=0.05)  # the same training, rounded otherwise
 
 
 def test_an_unverified_line_is_trained_towards_an_even_stance():

@@ -107,10 +107,11 @@ def main() -> int:
     drop_caches(heads["ngrams"])
     embedder_files = sorted(p for p in EMBEDDER.rglob("*") if p.is_file())
     model.save(EMBEDDER.parent, heads, manifest, embedder_files)
+    article = f"{cv_f1:.3f}" if cv_f1 is not None else "n/a (no article fixtures)"
     print(
         f"train: saved heads for {len(records)} paragraphs to models/ "
         f"(n-gram weights {weights}, uncertain below {thresholds}, "
-        f"article stance cross-validated macro-F1 {cv_f1 if cv_f1 is not None else 'n/a (no article fixtures)'})"
+        f"article stance cross-validated macro-F1 {article})"
     )
     return 0
 
