@@ -18,9 +18,9 @@ trained whole.
 
 `precision: bf16` runs the training forward pass under bfloat16 autocast
 (the weights, their gradients and the optimiser stay fp32): 0.76x the time
-on a CPU with AMX, the same calib F1; much slower where the CPU has no bf16
-instructions, and the weights differ between such CPUs by more than last
-bits (docs/benchmarks.md, "Fine-tuning recipes").
+on a CPU with AMX, the same calib F1. Measured only there: without bf16
+instructions it may be slower, so it is opt-in (docs/benchmarks.md,
+"Fine-tuning recipes").
 
 `unverified` records (a claim reported without taking a side) are trained
 towards an even stance (a soft 0.5 / 0.5 target), so the model learns to be
