@@ -79,3 +79,43 @@ def test_the_no_side_classifier_pulls_hedged_lines_to_even_odds_and_keeps_every_
     assert scores[4.0][unverified].mean() < 0.65
     assert abs(scores[4.0][decided].mean() - scores[0][decided].mean()) < 0.03
     assert (proba[0].argmax(axis=1) == proba[4.0].argmax(axis=1)).all()
+
+
+def test_record_weights_scale_a_records_rows_and_ones_change_nothing():
+    records = [{"stance": "affirms", "topic": "other"}, {"stance": "unverified", "topic": "courts"}]
+    assert training_rows(records, "stance", np.array([3.0, 2.0]))[2].tolist() == [3.0, 1.0, 1.0]
+    assert training_rows(records, "topic", np.array([3.0, 2.0]))[2].tolist() == [3.0, 2.0]
+    corpus_records, vectors = corpus(150, seed=5)
+    calib, calib_vectors = corpus(75, seed=6)
+    plain = fit_heads(corpus_records, vectors, calib, calib_vectors, TRAIN, LABEL)
+    ones = fit_heads(corpus_records, vectors, calib, calib_vectors, TRAIN, LABEL, np.ones(150))
+    for head in ("stance", "topic"):
+        probe = plain.estimators[head].predict_proba(calib_vectors)
+        assert np.array_equal(probe, ones.estimators[head].predict_proba(calib_vectors))
+
+
+def test_heavier_added_lines_teach_their_own_domain_more():
+    """A user's lines that read like our economy lines but are `other` in their news."""
+    records, vectors = corpus(300, seed=7)
+    calib, calib_vectors = corpus(150, seed=8)
+    rng = np.random.default_rng(9)
+    added = [
+        {"id": f"mine-{i}", "text": f"mine {i}", "stance": "affirms", "topic": "other"} for i in range(8)
+    ]
+    added_vectors = rng.normal(0, 0.3, (8, 8))
+    added_vectors[:, 1 + TOPICS.index("economy")] += 2.0
+    probe = added_vectors.mean(axis=0, keepdims=True)
+    other = {}
+    for weight in (1.0, 10.0):
+        fitted = fit_heads(
+            records + added,
+            np.vstack([vectors, added_vectors]),
+            calib,
+            calib_vectors,
+            TRAIN,
+            LABEL,
+            np.array([1.0] * len(records) + [weight] * len(added)),
+        )
+        topic = fitted.estimators["topic"]
+        other[weight] = topic.predict_proba(probe)[0, list(topic.classes_).index("other")]
+    assert other[10.0] > other[1.0] + 0.1

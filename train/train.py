@@ -55,6 +55,13 @@ def fit_article_rule(fitted: FittedHeads, params: dict) -> tuple[ArticleRule, fl
     return fit_on_articles(articles, deny, params["train"]["seed"])
 
 
+def record_weights(records: list[dict], params: dict) -> np.ndarray:
+    """One weight per training record: `train.added_weight` for the user's own lines, 1 for ours."""
+    added = {r["id"] for r in read_labelled(fixture_files(params["prepare"]["added"]))}
+    weight = float(params["train"]["added_weight"])
+    return np.array([weight if r["id"] in added else 1.0 for r in records])
+
+
 def main() -> int:
     params = yaml.safe_load(Path("params.yaml").read_text())
     records = read_labelled([Path("data/prepared/train.jsonl")])
@@ -68,6 +75,7 @@ def main() -> int:
             np.load("data/embeddings/calib.npy"),
             params["train"],
             params["label"],
+            record_weights(records, params),
         )
     except ValueError as exc:
         print(f"train: {exc}", file=sys.stderr)

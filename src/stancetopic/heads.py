@@ -66,6 +66,7 @@ def choose_ngram_weight(
     vectors: np.ndarray,
     calib: list[dict],
     calib_vectors: np.ndarray,
+    record_weights: np.ndarray | None = None,
 ) -> float:
     """Pick a head's n-gram weight on the calib slice (never the test split).
 
@@ -76,7 +77,7 @@ def choose_ngram_weight(
     if not calib:
         return float(candidates[0])  # nothing to choose on
     texts = [r["text"] for r in records]
-    rows, y, weights = training_rows(records, head)
+    rows, y, weights = training_rows(records, head, record_weights)
     decided = [i for i, r in enumerate(calib) if r[head] != UNVERIFIED]
     gold = [calib[i][head] for i in decided]
     calib_texts = [calib[i]["text"] for i in decided]
@@ -192,11 +193,14 @@ def choose_threshold(
     return max(floor, uncertain_threshold(proba.max(axis=1), correct, target_accuracy))
 
 
-def training_rows(records: list[dict], head: str) -> tuple[list[int], list[str], np.ndarray]:
+def training_rows(
+    records: list[dict], head: str, record_weights: np.ndarray | None = None
+) -> tuple[list[int], list[str], np.ndarray]:
     """Row indexes, labels and sample weights to fit a head on.
 
     An `unverified` line takes no side: for the stance head it is two rows of
     half weight, one affirming and one denying, which pulls its score to 0.5.
+    `record_weights` (one per record, default 1) multiplies a record's rows.
     """
     rows, labels, weights = [], [], []
     for i, record in enumerate(records):
@@ -208,7 +212,8 @@ def training_rows(records: list[dict], head: str) -> tuple[list[int], list[str],
             rows.append(i)
             labels.append(record[head])
             weights.append(1.0)
-    return rows, labels, np.asarray(weights)
+    scale = np.ones(len(records)) if record_weights is None else np.asarray(record_weights, dtype=float)
+    return rows, labels, np.asarray(weights) * scale[rows]
 
 
 @dataclass
@@ -227,17 +232,19 @@ def fit_heads(
     calib_vectors: np.ndarray,
     train: dict,
     label: dict,
+    record_weights: np.ndarray | None = None,
 ) -> FittedHeads:
     """Fit both heads on train, choose n-gram weights and thresholds on calib, calibrate on calib.
 
-    `train` and `label` are the params.yaml sections. Raises ValueError when
-    the training records lack one of a head's labels.
+    `train` and `label` are the params.yaml sections. `record_weights` (one per
+    training record) lets a user's own lines count more than our fixtures.
+    Raises ValueError when the training records lack one of a head's labels.
     """
     texts = [r["text"] for r in records]
     calib_texts = [r["text"] for r in calib]
     ngrams = make_ngrams().fit(texts)
     weights = {
-        head: choose_ngram_weight(head, train, ngrams, records, vectors, calib, calib_vectors)
+        head: choose_ngram_weight(head, train, ngrams, records, vectors, calib, calib_vectors, record_weights)
         for head in ("stance", "topic")
     }
     # One threshold per head: stance has two classes and topic five, so a pooled
@@ -245,7 +252,7 @@ def fit_heads(
     thresholds = dict.fromkeys(("stance", "topic"), float(label["uncertain_below"]))
     estimators: dict = {"ngrams": ngrams}
     for head, labels in (("stance", STANCES), ("topic", TOPICS)):
-        rows, y, sample_weight = training_rows(records, head)
+        rows, y, sample_weight = training_rows(records, head, record_weights)
         x = features(vectors, texts, ngrams, weights[head])
         estimator = make_head(train[head], train["seed"]).fit(x[rows], y, sample_weight=sample_weight)
         if set(estimator.classes_) != set(labels):
