@@ -1,7 +1,7 @@
 """Simulate the active-learning loop on real news: suggested labels against random ones.
 
 Usage: python benchmarks/active_learning.py [--realdata DIR] [--model models] [--sizes 50 100 200]
-       [--seeds 3] [--cache-dir DIR] [--png docs/active-learning.png] [--json FILE]
+       [--seeds 3] [--cache-dir DIR] [--png docs/active-learning.png] [--json FILE] [--added-weight W]
 
 The BBC set in ../shared/realdata/ (one line and exit 0 when it is absent) is a
 domain the model was not trained on; its gold category stands in for the person
@@ -19,8 +19,10 @@ paragraphs are the comparison. Each set of N is added to the training rows with
 its article's gold topic and the model's own stance (the stance of a BBC
 paragraph is unknown: the pre-filled stance is kept, as a person who only
 checks the topic would), and the heads are refitted with `heads.fit_heads` on
-the committed model's embeddings, the n-gram weights fixed at the committed
-model's (the `train` stage's recipe otherwise). This is heads-only: a real
+the committed model's embeddings, each added line weighing `train.added_weight`
+(--added-weight to try another), the n-gram weights fixed at the committed
+model's (the `train` stage's recipe otherwise). Our calib slice is scored too:
+what the added lines cost at home. This is heads-only: a real
 `dvc repro` would also fine-tune the embedder on the new lines, and `prepare`
 would put a third of them in calib and test rather than all in train.
 Scored: economy-vs-other macro-F1 per paragraph record (each takes its
@@ -49,6 +51,7 @@ from stancetopic import cache, suggest
 from stancetopic.compare import read_label_output
 from stancetopic.fixtures import read_labelled
 from stancetopic.heads import FittedHeads, features, fit_heads
+from stancetopic.labels import UNVERIFIED
 from stancetopic.predictor import Predictor
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,7 +89,9 @@ def macro_f1(gold: np.ndarray, topics: np.ndarray) -> float:
 
 
 def retrain(base: dict, added: list[dict], added_vectors: np.ndarray) -> FittedHeads:
-    """The heads refitted on the training rows plus the added ones (calibrated on calib as in `train`)."""
+    """The heads refitted on the training rows plus the added ones (calibrated on calib as in `train`),
+    each added row weighing `train.added_weight`."""
+    weight = base["params"]["train"]["added_weight"]
     return fit_heads(
         base["train"] + added,
         np.vstack([base["train_vectors"], added_vectors]),
@@ -94,16 +99,26 @@ def retrain(base: dict, added: list[dict], added_vectors: np.ndarray) -> FittedH
         base["calib_vectors"],
         base["params"]["train"],
         base["params"]["label"],
+        np.array([1.0] * len(base["train"]) + [weight] * len(added)),
     )
 
 
-def scored(fitted: FittedHeads, data: dict) -> dict[str, float]:
-    """Economy-vs-other macro-F1 of the refitted topic head on pool-dev and aside."""
+def scored(fitted: FittedHeads, data: dict, base: dict) -> dict[str, float]:
+    """Economy-vs-other macro-F1 of the refitted topic head on pool-dev and aside, and both heads'
+    macro-F1 at home (our calib slice: what the added lines must not cost)."""
     head, ngrams = fitted.estimators["topic"], fitted.estimators["ngrams"]
     figures = {}
     for name in ("pool-dev", "aside"):
         x = features(data[name]["vectors"], data[name]["texts"], ngrams, fitted.ngram_weights["topic"])
         figures[name] = macro_f1(data[name]["gold"], head.predict(x))
+    texts = [r["text"] for r in base["calib"]]
+    for name in ("stance", "topic"):
+        decided = [i for i, r in enumerate(base["calib"]) if r[name] != UNVERIFIED]
+        x = features(base["calib_vectors"], texts, ngrams, fitted.ngram_weights[name])[decided]
+        gold = [base["calib"][i][name] for i in decided]
+        estimator = fitted.estimators[name]
+        predicted = estimator.classes_[estimator.predict_proba(x).argmax(axis=1)]
+        figures[f"calib_{name}"] = float(f1_score(gold, predicted, average="macro"))
     return figures
 
 
@@ -121,9 +136,11 @@ def designs(base: dict, data: dict, added, n: int) -> dict[str, dict[str, float]
     figures = {}
     for name, (value, per_file) in variants.items():
         indexes = suggest.select(pool["records"], pool["vectors"], n, 0, known, value, per_file)
-        figures[name] = scored(retrain(base, *added(indexes)), data)
+        figures[name] = scored(retrain(base, *added(indexes)), data, base)
     everything = list(range(len(pool["records"])))
-    figures[f"every pool paragraph ({len(everything)})"] = scored(retrain(base, *added(everything)), data)
+    figures[f"every pool paragraph ({len(everything)})"] = scored(
+        retrain(base, *added(everything)), data, base
+    )
     return figures
 
 
@@ -170,6 +187,7 @@ def main() -> None:
     parser.add_argument("--cache-dir", type=Path, default=cache.default_dir(), help="embedding cache")
     parser.add_argument("--png", type=Path, default=ROOT / "docs" / "active-learning.png")
     parser.add_argument("--json", type=Path, help="also write every figure here as JSON")
+    parser.add_argument("--added-weight", type=float, help="weight of an added line (default: params.yaml)")
     args = parser.parse_args()
     source = args.realdata / "bbc-news.jsonl"
     if not source.is_file():
@@ -200,6 +218,9 @@ def main() -> None:
                 )
         figures["seconds"]["label"] = time.perf_counter() - started
         params = yaml.safe_load((ROOT / "params.yaml").read_text())
+        if args.added_weight is not None:
+            params["train"]["added_weight"] = args.added_weight
+        figures["added_weight"] = params["train"]["added_weight"]
         for head, weight in predictor.heads.manifest.ngram_weights.items():
             params["train"][head]["ngram_weights"] = [weight]
         prepared = ROOT / "data" / "prepared"
@@ -221,14 +242,14 @@ def main() -> None:
 
         started = time.perf_counter()
         figures["committed"] = {name: data[name]["committed"] for name in ("pool-dev", "aside")}
-        figures["baseline"] = scored(retrain(base, *added([])), data)
+        figures["baseline"] = scored(retrain(base, *added([])), data, base)
         figures["points"] = {}
         for n in args.sizes:
             chosen = suggest.suggest(
                 pool["path"], n, predictor, seed=0, fixtures=[ROOT / "data" / "fixtures"]
             )
             indexes = [where[(line["source"], line["paragraph"])] for line in chosen.lines]
-            point = {"suggested": scored(retrain(base, *added(indexes)), data), "random": []}
+            point = {"suggested": scored(retrain(base, *added(indexes)), data, base), "random": []}
             point["suggested"]["errors_picked"] = int(
                 sum(
                     (pool["records"][i]["topic"] == "economy") != (pool["gold"][i] == "economy")
@@ -237,7 +258,7 @@ def main() -> None:
             )
             for seed in range(args.seeds):
                 draw = np.random.default_rng(seed).choice(len(pool["records"]), n, replace=False).tolist()
-                point["random"].append(scored(retrain(base, *added(draw)), data))
+                point["random"].append(scored(retrain(base, *added(draw)), data, base))
             figures["points"][str(n)] = point
             print(f"  {n} done ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
         figures["designs"] = designs(base, data, added, max(args.sizes))
@@ -253,30 +274,35 @@ def main() -> None:
 def report(figures: dict, data: dict) -> None:
     print(f"BBC: pool {data['pool']['articles']} articles / {len(data['pool']['records'])} paragraphs; "
           f"pool-dev {data['pool-dev']['articles']} / {len(data['pool-dev']['records'])}; "
-          f"aside {data['aside']['articles']} / {len(data['aside']['records'])}")  # fmt: skip
+          f"aside {data['aside']['articles']} / {len(data['aside']['records'])}; "
+          f"each added line weighs {figures['added_weight']:g}")  # fmt: skip
     print("economy-vs-other macro-F1 per paragraph; reduction: share of the baseline's remaining error")
-    print("(1 - F1) that is gone; random: mean (min-max) over seeds 0..{}\n".format(figures["seeds"] - 1))
-    committed, base = figures["committed"], figures["baseline"]
-    print(f"{'':<24}{'pool-dev F1':>12}{'aside F1':>10}{'reduction':>11}")
-    print(f"{'committed model':<24}{committed['pool-dev']:>12.3f}{committed['aside']:>10.3f}")
-    print(f"{'baseline (refit, +0)':<24}{base['pool-dev']:>12.3f}{base['aside']:>10.3f}{0:>11.2f}")
+    print("(1 - F1) that is gone; calib: our calib slice's stance and topic macro-F1 (the cost at home);")
+    print("random: mean over seeds 0..{}\n".format(figures["seeds"] - 1))
+    base = figures["baseline"]
+
+    def row(name: str, values: dict, note: str = "") -> None:
+        print(f"{name:<30}{values['pool-dev']:>8.3f}{values['aside']:>8.3f}"
+              f"{reduction(values['aside'], base['aside']):>10.2f}"
+              f"{values['calib_stance']:>8.3f}{values['calib_topic']:>7.3f}   {note}".rstrip())  # fmt: skip
+
+    print(f"{'':<30}{'pool-dev':>8}{'aside':>8}{'reduction':>10}{'calib stance':>14}{'topic':>7}")
+    print(
+        f"{'committed model':<30}{figures['committed']['pool-dev']:>8.3f}{figures['committed']['aside']:>8.3f}"
+    )
+    row("baseline (refit, +0)", base)
     for n in figures["sizes"]:
         point = figures["points"][str(n)]
         s = point["suggested"]
-        print(f"{f'+{n} suggested':<24}{s['pool-dev']:>12.3f}{s['aside']:>10.3f}"
-              f"{reduction(s['aside'], base['aside']):>11.2f}   ({s['errors_picked']} of {n} were the model's errors)")  # fmt: skip
-        for name in ("pool-dev", "aside"):
-            values = [r[name] for r in point["random"]]
-            point[f"random_{name}_mean"] = float(np.mean(values))
-        r_dev, r_aside = point["random_pool-dev_mean"], point["random_aside_mean"]
+        row(f"+{n} suggested", s, f"({s['errors_picked']} of {n} were the model's errors)")
+        point["random_mean"] = {key: float(np.mean([r[key] for r in point["random"]])) for key in s
+                                if key != "errors_picked"}  # fmt: skip
         spread = [r["aside"] for r in point["random"]]
-        print(f"{f'+{n} random':<24}{r_dev:>12.3f}{r_aside:>10.3f}{reduction(r_aside, base['aside']):>11.2f}"
-              f"   (aside {min(spread):.3f}-{max(spread):.3f})")  # fmt: skip
+        row(f"+{n} random", point["random_mean"], f"(aside {min(spread):.3f}-{max(spread):.3f})")
     n = max(figures["sizes"])
     print(f"\nOther selection designs at +{n} (the shipped one is `+{n} suggested` above), and the ceiling:")
     for name, values in figures["designs"].items():
-        print(f"{name:<30}{values['pool-dev']:>6.3f}{values['aside']:>10.3f}"
-              f"{reduction(values['aside'], base['aside']):>11.2f}")  # fmt: skip
+        row(name, values)
     seconds = figures["seconds"]
     print(f"\nseconds: labelling and embedding {seconds['label']:.0f}, suggesting and retraining "
           f"{seconds['retrain']:.0f}")  # fmt: skip

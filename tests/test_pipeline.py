@@ -146,6 +146,8 @@ ADDED = [
 
 
 def test_added_lines_retrain_the_heads_without_fine_tuning_until_asked(tmp_path):
+    from stancetopic.digest import sha256_file
+
     repo = make_pipeline_repo(tmp_path)
     dvc(repo, "repro")
     parts = {
@@ -168,7 +170,15 @@ def test_added_lines_retrain_the_heads_without_fine_tuning_until_asked(tmp_path)
     manifest = json.loads((repo / "models/manifest.json").read_text())
     assert manifest["added_sha256"] and manifest["train_size"] > len(parts["train"].splitlines())
 
-    params = repo / "params.yaml"
+    params = repo / "params.yaml"  # another weight for your lines: only the heads are refitted, and they move
+    assert added_ids & {json.loads(line)["id"] for line in (repo / "data/prepared/train.jsonl").open()}
+    heads = {name: sha256_file(repo / "models" / name) for name in ("stance.joblib", "topic.joblib")}
+    params.write_text(params.read_text().replace("added_weight: 30.0", "added_weight: 3.0", 1))
+    out = dvc(repo, "repro").stdout
+    ran = [stage for stage in ("prepare", "finetune", "embed", "train") if f"Running stage '{stage}'" in out]
+    assert ran == ["train"]
+    assert all(sha256_file(repo / "models" / name) != digest for name, digest in heads.items())
+
     params.write_text(params.read_text().replace("added: false", "added: true", 1))
     out = dvc(repo, "repro").stdout
     assert "Running stage 'finetune'" in out
