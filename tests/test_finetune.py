@@ -64,7 +64,7 @@ def test_finetuning_is_reproducible_and_leaves_torch_settings_alone(precision):
         vectors.append(embedder.encode(model, [r["text"] for r in records]))
     assert np.array_equal(vectors[0], vectors[1])
     assert not torch.are_deterministic_algorithms_enabled()
-    assert not torch.is_autocast_cpu_enabled()  # bf16 autocast only around the training forward pass
+    assert not torch.is_autocast_enabled("cpu")  # bf16 autocast only around the training forward pass
 
 
 def test_bf16_precision_takes_effect():
