@@ -18,9 +18,9 @@ trained whole.
 
 `precision: bf16` runs the training forward pass under bfloat16 autocast
 (the weights, their gradients and the optimiser stay fp32): 0.76x the time
-on a CPU with AMX, the same calib F1. Measured only there: without bf16
-instructions it may be slower, so it is opt-in (docs/benchmarks.md,
-"Fine-tuning recipes").
+on an Intel Xeon with AMX and 0.67x on an AMD EPYC with AVX512-BF16, the same
+calib F1. A CPU with neither may be slower, so it is opt-in
+(docs/benchmarks.md, "Fine-tuning recipes").
 
 `unverified` records (a claim reported without taking a side) are trained
 towards an even stance (a soft 0.5 / 0.5 target), so the model learns to be
