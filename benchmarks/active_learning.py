@@ -55,7 +55,6 @@ from stancetopic.compare import read_label_output
 from stancetopic.finetune import finetune
 from stancetopic.fixtures import read_labelled
 from stancetopic.heads import FittedHeads, features, fit_heads
-from stancetopic.labels import UNVERIFIED
 from stancetopic.predictor import Predictor
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,14 +114,8 @@ def scored(fitted: FittedHeads, data: dict, base: dict) -> dict[str, float]:
     for name in ("pool-dev", "aside"):
         x = features(data[name]["vectors"], data[name]["texts"], ngrams, fitted.ngram_weights["topic"])
         figures[name] = macro_f1(data[name]["gold"], head.predict(x))
-    texts = [r["text"] for r in base["calib"]]
     for name in ("stance", "topic"):
-        decided = [i for i, r in enumerate(base["calib"]) if r[name] != UNVERIFIED]
-        x = features(base["calib_vectors"], texts, ngrams, fitted.ngram_weights[name])[decided]
-        gold = [base["calib"][i][name] for i in decided]
-        estimator = fitted.estimators[name]
-        predicted = estimator.classes_[estimator.predict_proba(x).argmax(axis=1)]
-        figures[f"calib_{name}"] = float(f1_score(gold, predicted, average="macro"))
+        figures[f"calib_{name}"] = fitted.macro_f1(name, base["calib"], base["calib_vectors"])
     return figures
 
 

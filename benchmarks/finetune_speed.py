@@ -20,23 +20,14 @@ import os
 import time
 from pathlib import Path
 
-import numpy as np
 import yaml
-from sklearn.metrics import f1_score
 
 from stancetopic import embedder
 from stancetopic.finetune import finetune
 from stancetopic.fixtures import read_labelled
-from stancetopic.heads import features, fit_heads
-from stancetopic.labels import UNVERIFIED
+from stancetopic.heads import fit_heads
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def macro_f1(records: list[dict], proba: np.ndarray, classes: list[str], head: str) -> float:
-    rows = [i for i, r in enumerate(records) if r[head] != UNVERIFIED]
-    predicted = [classes[k] for k in proba[rows].argmax(axis=1)]
-    return float(f1_score([records[i][head] for i in rows], predicted, average="macro"))
 
 
 def main() -> None:
@@ -76,17 +67,11 @@ def main() -> None:
             params["train"],
             params["label"],
         )
-        cells = []
-        for s, records in sets.items():
-            for head in ("stance", "topic"):
-                x = features(
-                    vectors[s],
-                    [r["text"] for r in records],
-                    fitted.estimators["ngrams"],
-                    fitted.ngram_weights[head],
-                )
-                estimator = fitted.estimators[head]
-                cells.append(macro_f1(records, estimator.predict_proba(x), list(estimator.classes_), head))
+        cells = [
+            fitted.macro_f1(head, records, vectors[s])
+            for s, records in sets.items()
+            for head in ("stance", "topic")
+        ]
         print(
             f"{name:34}{seconds:9.1f}{seconds / baseline:7.2f}" + "".join(f"{c:18.3f}" for c in cells),
             flush=True,

@@ -119,3 +119,18 @@ def test_heavier_added_lines_teach_their_own_domain_more():
         topic = fitted.estimators["topic"]
         other[weight] = topic.predict_proba(probe)[0, list(topic.classes_).index("other")]
     assert other[10.0] > other[1.0] + 0.1
+
+
+def test_macro_f1_leaves_unverified_lines_out_and_falls_when_the_gold_is_wrong():
+    records, vectors = corpus(300, seed=10)
+    calib, calib_vectors = corpus(150, seed=11)
+    fitted = fit_heads(records, vectors, calib, calib_vectors, TRAIN, LABEL)
+    decided = [i for i, r in enumerate(calib) if r["stance"] != "unverified"]
+    score = fitted.macro_f1("stance", calib, calib_vectors)
+    assert score > 0.9  # the stance axis separates the two sides
+    assert score == fitted.macro_f1("stance", [calib[i] for i in decided], calib_vectors[decided])
+    flipped = [
+        {**r, "stance": {"affirms": "denies", "denies": "affirms"}.get(r["stance"], r["stance"])}
+        for r in calib
+    ]
+    assert fitted.macro_f1("stance", flipped, calib_vectors) < 0.1
