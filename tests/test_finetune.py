@@ -7,7 +7,15 @@ import pytest
 import torch
 
 from stancetopic import embedder
-from stancetopic.finetune import LayerSplit, base_states, finetune, length_grouped_batches, stance_loss
+from stancetopic.finetune import (
+    LayerSplit,
+    base_states,
+    finetune,
+    length_grouped_batches,
+    native_bf16,
+    resolve_precision,
+    stance_loss,
+)
 from stancetopic.fixtures import read_labelled
 
 from .conftest import TINY
@@ -22,6 +30,7 @@ PARAMS = {
     "learning_rate": 2e-4,  # a few steps on 40 lines: larger than the pipeline's
     "max_length": 256,
     "precision": "fp32",
+    "dropout": None,
 }
 
 
@@ -124,3 +133,39 @@ def test_offline_mode_is_on_before_the_hub_is_imported():
     code = "import stancetopic.finetune, huggingface_hub.constants as c; print(c.HF_HUB_OFFLINE)"
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "True"
+
+
+@pytest.mark.parametrize(
+    ("flags", "native"),
+    [("fpu sse avx2 avx512f", False), ("fpu avx512f avx512_bf16", True), ("fpu amx_bf16 amx_tile", True)],
+)
+def test_native_bf16_reads_the_cpu_flags(tmp_path, flags, native):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nmodel name\t: Some CPU avx512_bf16\nflags\t\t: {flags}\n\n")
+    assert native_bf16(cpuinfo) is native  # the word in the model name does not count
+    assert native_bf16(tmp_path / "absent") is False  # no /proc/cpuinfo (not Linux): fp32
+
+
+def test_resolve_precision_keeps_explicit_settings_and_refuses_unknown_ones():
+    assert resolve_precision("fp32") == "fp32"
+    assert resolve_precision("bf16") == "bf16"
+    assert resolve_precision("auto") == ("bf16" if native_bf16() else "fp32")
+    with pytest.raises(ValueError, match=r"finetune\.precision must be one of auto, fp32, bf16, not 'fp16'"):
+        resolve_precision("fp16")
+    with pytest.raises(ValueError, match="fp16"):  # refused before any training, even with nothing to train
+        finetune(None, [], {**PARAMS, "precision": "fp16"})
+
+
+def test_dropout_setting_takes_effect_reproducibly_and_only_while_training():
+    records = read_labelled([TINY])[:16]
+    texts = [r["text"] for r in records]
+    runs = []
+    for dropout in (None, 0.0, 0.0):
+        model = finetune(
+            embedder.load("all-MiniLM-L6-v2"), records, {**PARAMS, "epochs": 1, "dropout": dropout}
+        )
+        runs.append(embedder.encode(model, texts))
+        assert model[0].auto_model.config._attn_implementation == "sdpa"  # eager only while training
+        assert {m.p for m in model.modules() if isinstance(m, torch.nn.Dropout)} == {0.1}
+    assert not np.array_equal(runs[0], runs[1])
+    assert np.array_equal(runs[1], runs[2])

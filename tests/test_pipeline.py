@@ -47,6 +47,7 @@ def test_repro_writes_every_output_and_metrics(trained_repo):
         "base": "all-MiniLM-L6-v2",
         "finetuned": True,
         "dimension": 384,
+        "precision": "fp32",  # from the finetune stage's record (models/embedder/finetuning.json)
     }
     assert {"stance.joblib", "topic.joblib", "embedder/model.safetensors"} <= set(manifest["files"])
     assert manifest["calib_size"] == 10
@@ -185,3 +186,17 @@ def test_added_lines_retrain_the_heads_without_fine_tuning_until_asked(tmp_path)
     assert (repo / "data/prepared/finetune.jsonl").read_text() == (
         repo / "data/prepared/train.jsonl"
     ).read_text()
+
+
+def test_unknown_precision_stops_repro_with_one_line(tmp_path):
+    repo = make_pipeline_repo(tmp_path)
+    params = repo / "params.yaml"
+    params.write_text(params.read_text().replace("precision: fp32", "precision: fp16", 1))
+    result = dvc(repo, "repro", check=False)
+    assert result.returncode != 0
+    assert (
+        "finetune: finetune.precision must be one of auto, fp32, bf16, not 'fp16' (params.yaml)"
+        in result.stderr
+    )
+    assert "Traceback" not in result.stderr
+    assert not (repo / "models" / "embedder").exists()

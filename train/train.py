@@ -5,6 +5,7 @@ Writes models/stance.joblib, models/topic.joblib and models/manifest.json; the
 manifest also checksums every file of models/embedder/.
 """
 
+import json
 import sys
 from importlib.metadata import version
 from pathlib import Path
@@ -15,6 +16,7 @@ import yaml
 from stancetopic import model
 from stancetopic.articles import ArticleRule, fit_on_articles, read_articles
 from stancetopic.digest import sha256_folder
+from stancetopic.embedder import FINETUNING_RECORD
 from stancetopic.fixtures import LabelledDataError, fixture_files, read_labelled
 from stancetopic.heads import FittedHeads, drop_caches, features, fit_heads
 
@@ -62,6 +64,12 @@ def record_weights(records: list[dict], params: dict) -> np.ndarray:
     return np.array([weight if r["id"] in added else 1.0 for r in records])
 
 
+def finetuning_record() -> dict | None:
+    """What the finetune stage recorded next to the embedder (None: not fine-tuned)."""
+    path = EMBEDDER / FINETUNING_RECORD
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
 def main() -> int:
     params = yaml.safe_load(Path("params.yaml").read_text())
     records = read_labelled([Path("data/prepared/train.jsonl")])
@@ -97,6 +105,7 @@ def main() -> int:
             bundled=True,
             base=params["embed"]["model"],
             finetuned=params["finetune"]["enabled"],
+            precision=finetuning["precision"] if (finetuning := finetuning_record()) else None,
             dimension=int(vectors.shape[1]),
             sha256=sha256_folder(EMBEDDER),
         ),

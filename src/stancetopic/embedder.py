@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
+# Written by the finetune stage into the embedder folder it saves: how it was trained.
+FINETUNING_RECORD = "finetuning.json"
 
 
 class Encoder(Protocol):

@@ -19,7 +19,8 @@ trained whole.
 `precision: bf16` runs the training forward pass under bfloat16 autocast
 (the weights, their gradients and the optimiser stay fp32): 0.76x the time
 on an Intel Xeon with AMX and 0.67x on an AMD EPYC with AVX512-BF16, the same
-calib F1. A CPU with neither may be slower, so it is opt-in
+calib F1. A CPU with neither emulates bf16 and may be slower, so `auto` (the
+default) takes bf16 only where the CPU reports one of those instruction sets
 (docs/benchmarks.md, "Fine-tuning recipes").
 
 `unverified` records (a claim reported without taking a side) are trained
@@ -32,6 +33,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -39,6 +41,8 @@ from torch import Tensor, nn
 
 from stancetopic.labels import FIXTURE_STANCES, STANCES, TOPICS
 
+PRECISIONS = ("auto", "fp32", "bf16")
+BF16_FLAGS = ("amx_bf16", "avx512_bf16")  # /proc/cpuinfo: bf16 matrix products in hardware
 SCALE = 10.0  # the classifiers see unit-length embeddings times this
 GROUP_BATCHES = 8  # length-sorted windows span this many batches
 WARMUP = 0.1  # share of the steps over which the learning rate rises
@@ -149,12 +153,63 @@ def base_states(
     return states
 
 
+def native_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """Whether this CPU multiplies bf16 matrices in hardware (AMX or AVX512-BF16).
+
+    Read from the kernel's CPU flags; where there are none (not Linux) the
+    answer is no, so `auto` falls back to fp32, which is never slow.
+    """
+    try:
+        text = cpuinfo.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    flags = {word for line in text.splitlines() if line.startswith("flags") for word in line.split()}
+    return any(flag in flags for flag in BF16_FLAGS)
+
+
+def resolve_precision(setting: str) -> str:
+    """`fp32` or `bf16`: the precision a `precision` setting trains in on this machine."""
+    if setting not in PRECISIONS:
+        raise ValueError(f"finetune.precision must be one of {', '.join(PRECISIONS)}, not {setting!r}")
+    if setting == "auto":
+        return "bf16" if native_bf16() else "fp32"
+    return setting
+
+
 def stance_loss(logits: Tensor, targets: Tensor) -> Tensor:
     """Cross-entropy; an `unverified` target counts as half affirms, half denies."""
     log_p = nn.functional.log_softmax(logits, dim=-1)
     decided = targets < len(STANCES)
     hard = -log_p.gather(1, targets.clamp(max=len(STANCES) - 1)[:, None])[:, 0]
     return torch.where(decided, hard, -log_p.mean(dim=-1)).mean()
+
+
+@contextmanager
+def _dropout(model: Any, p: float | None) -> Iterator[None]:
+    """Every dropout at `p` while training (None: the model's own), restored after.
+
+    At 0 a BERT-shaped model's attention also runs eager (two matrix products
+    and a softmax): with dropout, PyTorch's fused CPU kernel is the faster
+    one, without it the plain one is.
+    """
+    layers = [m for m in model.modules() if isinstance(m, nn.Dropout)]
+    if p is None or not layers:
+        yield
+        return
+    bert: Any = getattr(model[0], "auto_model", None)  # a Hugging Face model, if any
+    attention = bert.config._attn_implementation if bert is not None and p == 0 else None
+    before = [m.p for m in layers]
+    for layer in layers:
+        layer.p = p
+    if attention is not None:
+        bert.set_attn_implementation("eager")
+    try:
+        yield
+    finally:
+        for layer, old in zip(layers, before, strict=True):
+            layer.p = old
+        if attention is not None:
+            bert.set_attn_implementation(attention)
 
 
 @contextmanager
@@ -176,10 +231,11 @@ def finetune(model: Any, records: list[dict], params: dict) -> Any:
 
     Nothing is trained when `epochs` is 0.
     """
+    bf16 = resolve_precision(params["precision"]) == "bf16"
     if not params["epochs"] or not records:
         return model
     weight = params["stance_weight"]
-    with _deterministic(params["seed"]):
+    with _deterministic(params["seed"]), _dropout(model, params.get("dropout")):
         split = LayerSplit(model, params["train_layers"])
         model.eval()
         texts = [r["text"] for r in records]
@@ -202,7 +258,6 @@ def finetune(model: Any, records: list[dict], params: dict) -> Any:
         )
         for module in split.trained:
             module.train()
-        bf16 = params["precision"] == "bf16"
         for epoch in range(params["epochs"]):
             for batch in _batches(lengths, params, epoch):
                 with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):

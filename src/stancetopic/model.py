@@ -59,6 +59,7 @@ class EmbedderInfo:
     sha256: str | None = None
     base: str | None = None
     finetuned: bool | None = None
+    precision: str | None = None  # fp32 or bf16: what fine-tuning ran in (finetune.precision: auto chooses)
 
 
 @dataclass(frozen=True)
