@@ -63,6 +63,7 @@ HALVES, SYSTEMS = ("dev", "aside", "all"), ("model", "anchor")  # "all": both ha
 SEED = 1124  # of the --bbc-limit sample
 EMERGENT_NOTE = """\
 Emergent headlines, stance: for -> affirms, against -> denies; a headline without a record is wrong.
+f/a lab.: share of the for/against headlines with a record (`labelled` in --json: of all headlines);
 macro-F1 over for/against; affirms .. uncertain: shares of the observing headlines (uncertain: the
 record's flag); f/a unc.: for/against headlines flagged; err flag: the model's f/a errors flagged
 """
@@ -168,6 +169,10 @@ def emergent(
             "for_against": sum(g in STANCE for g in gold),
             "observing": gold.count("observing"),
             "labelled": share(sum(first[i] is not None for i in ids), len(ids)),
+            "for_against_labelled": share(
+                sum(first[i] is not None for i, g in zip(ids, gold, strict=True) if g in STANCE),
+                sum(g in STANCE for g in gold),
+            ),
             "model": stance_figures(
                 gold,
                 [first[i] and first[i]["stance"] for i in ids],
@@ -268,9 +273,9 @@ def report(figures: dict) -> None:
     stance_keys = ("observing_affirms", "observing_denies", "observing_none", "observing_uncertain",
                    "for_against_uncertain", "errors", "errors_flagged")  # fmt: skip
     table(
-        [("half", -7), ("system", -8), ("f/a n", 7), ("labelled", 9), ("macro-F1", 9), ("obs n", 7), ("affirms", 9),
+        [("half", -7), ("system", -8), ("f/a n", 7), ("f/a lab.", 9), ("macro-F1", 9), ("obs n", 7), ("affirms", 9),
          ("denies", 9), ("none", 9), ("uncertain", 10), ("f/a unc.", 9), ("err n", 7), ("err flag", 9)],
-        [[name, s, h["for_against"], h["labelled"], h[s]["stance_macro_f1"], h["observing"],
+        [[name, s, h["for_against"], h["for_against_labelled"], h[s]["stance_macro_f1"], h["observing"],
           *(h[s].get(k) for k in stance_keys)] for name, h in figures["emergent"].items() for s in SYSTEMS],
     )  # fmt: skip
     floors = [f for f in figures["emergent"]["dev"]["floors"]]
