@@ -164,15 +164,13 @@ def emergent(
     for name in HALVES:
         ids = [i for i, row in enumerate(rows) if within(row["claimId"], name)]
         gold = [rows[i][f"{HEADLINE}Stance"] for i in ids]  # the label column is named after the headline's
+        sided = [i for i, g in zip(ids, gold, strict=True) if g in STANCE]
         figures[name] = {
             "headlines": len(ids),
-            "for_against": sum(g in STANCE for g in gold),
+            "for_against": len(sided),
             "observing": gold.count("observing"),
             "labelled": share(sum(first[i] is not None for i in ids), len(ids)),
-            "for_against_labelled": share(
-                sum(first[i] is not None for i, g in zip(ids, gold, strict=True) if g in STANCE),
-                sum(g in STANCE for g in gold),
-            ),
+            "for_against_labelled": share(sum(first[i] is not None for i in sided), len(sided)),
             "model": stance_figures(
                 gold,
                 [first[i] and first[i]["stance"] for i in ids],

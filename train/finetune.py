@@ -32,7 +32,10 @@ def main() -> int:
         return 1
     model = embedder.load(params["embed"]["model"])
     if settings["enabled"]:
-        finetune(model, read_labelled([Path("data/prepared/finetune.jsonl")]), settings)
+        # The precision resolved once, so the record below is what trained.
+        finetune(
+            model, read_labelled([Path("data/prepared/finetune.jsonl")]), {**settings, "precision": precision}
+        )
     shutil.rmtree(OUT, ignore_errors=True)
     model.save(str(OUT), create_model_card=False)
     if settings["enabled"]:

@@ -194,8 +194,8 @@ def _dropout(model: Any, p: float | None) -> Iterator[None]:
     """Every dropout at `p` while training (None: the model's own), restored after.
 
     At 0 a BERT-shaped model's attention also runs eager (two matrix products
-    and a softmax) instead of PyTorch's fused kernel: faster on a CPU for
-    paragraphs this short.
+    and a softmax) instead of PyTorch's fused kernel, which has no dropout
+    left to fuse; `benchmarks/finetune_speed.py` times the whole setting.
     """
     layers = [m for m in model.modules() if isinstance(m, nn.Dropout)]
     if p is None or not layers:
