@@ -124,17 +124,20 @@ def designs(base: dict, data: dict, added, n: int) -> dict[str, dict[str, float]
     ceiling: every pool paragraph added."""
     pool = data["pool"]
     known = np.vstack([base["train_vectors"], base["calib_vectors"], base["test_vectors"]])  # the fixtures
-    uncertain, disagreeing = suggest.uncertainty(pool["records"]), suggest.disagreement(pool["records"])
+    records = pool["records"]
+    uncertain, disagreeing = suggest.uncertainty(records), suggest.disagreement(records)
+    doubt = suggest.file_uncertainty(records)
     variants = {
-        "no file disagreement": (uncertain, suggest.PER_FILE),
-        "no per-file limit": (uncertain + disagreeing, n),
+        "no file-topic margin": (uncertain + disagreeing, suggest.PER_FILE),  # shipped until 2026-12-04
+        "no file disagreement": (uncertain + doubt, suggest.PER_FILE),
+        "no per-file limit": (uncertain + disagreeing + doubt, n),
         "uncertainty only, no limit": (uncertain, n),
     }
     figures = {}
     for name, (value, per_file) in variants.items():
-        indexes = suggest.select(pool["records"], pool["vectors"], n, 0, known, value, per_file)
+        indexes = suggest.select(records, pool["vectors"], n, 0, known, value, per_file)
         figures[name] = scored(retrain(base, *added(indexes)), data, base)
-    everything = list(range(len(pool["records"])))
+    everything = list(range(len(records)))
     figures[f"every pool paragraph ({len(everything)})"] = scored(
         retrain(base, *added(everything)), data, base
     )

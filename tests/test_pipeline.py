@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+import yaml
 
 from .conftest import TINY, dvc, make_pipeline_repo, run
 
@@ -58,6 +59,9 @@ def test_repro_writes_every_output_and_metrics(trained_repo):
     }
     assert [len(lines) for lines in prepared.values()] == [20, 10, 10]
     assert not set(prepared["calib"]) & (set(prepared["train"]) | set(prepared["test"]))
+    # A param the manifest records must rerun the train stage when it changes, or the record goes stale.
+    declared = yaml.safe_load((trained_repo / "dvc.yaml").read_text())["stages"]["train"]["params"]
+    assert set(manifest["params"]) <= set(declared)
     recorded = json.dumps(manifest["params"])
     for name in ("fixtures", "articles", "added"):  # relative paths only
         recorded = recorded.replace(f"data/{name}", "")

@@ -33,15 +33,25 @@ def unit(*weights: tuple[int, float]) -> np.ndarray:
     return vector / np.linalg.norm(vector)
 
 
-def test_priority_is_the_weaker_head_plus_disagreeing_with_the_file():
+def test_priority_is_the_weaker_head_plus_disagreeing_with_the_file_plus_the_files_doubt():
     records = [
         record("a.txt", "economy", 0.90, 0.05),  # sure of both heads
         record("a.txt", "economy", 0.50, 0.40),  # unsure of the topic
         record("a.txt", "economy", 0.90, 0.05, stance_score=0.55),  # unsure of the stance
         record("a.txt", "other", 0.90, 0.05),  # sure, but not the topic of its file
     ]
-    value = suggest.priorities(records)
-    assert value == pytest.approx([0.15, 0.90, 0.90, 1.15])
+    value, doubt = suggest.priorities(records), suggest.file_uncertainty(records)
+    assert np.ptp(doubt) == 0 and doubt[0] > 0  # one file: the same term for each of its paragraphs
+    assert value - doubt == pytest.approx([0.15, 0.90, 0.90, 1.15])
+
+
+def test_file_uncertainty_is_one_minus_the_margin_of_the_files_topic():
+    records = [
+        record("close.txt", "economy", 0.90, 0.05),
+        record("close.txt", "economy", 0.50, 0.40),  # file means: economy 0.70, courts 0.225
+        record("clear.txt", "economy", 0.90, 0.05),  # economy 0.90, courts 0.05
+    ]
+    assert suggest.file_uncertainty(records) == pytest.approx([0.525, 0.525, 0.15])
 
 
 def test_selection_is_seeded_and_skips_near_duplicates_and_known_paragraphs():

@@ -1,9 +1,11 @@
 """Choose the paragraphs of a `label` output most worth a person's time to label.
 
 A paragraph teaches the model most where it is unsure (a low margin between
-the top two stance or topic scores) or where its topic disagrees with the rest
-of its own file (a business article's paragraph called `other`): on real news
-those are mostly errors. Near-duplicates (by the model's own embedding) and
+the top two stance or topic scores), where its topic disagrees with the rest
+of its own file (a business article's paragraph called `other`), or where its
+file's topic is itself a close call (a whole article filed under the wrong
+topic has no paragraph that disagrees with it): on real news those are mostly
+errors. Near-duplicates (by the model's own embedding) and
 paragraphs already in the fixtures are skipped, and no file gives more than a
 few paragraphs, so one batch of review covers many stories. The design and its
 figures are in docs/active-learning.md (benchmarks/active_learning.py).
@@ -44,18 +46,36 @@ def uncertainty(records: list[dict]) -> np.ndarray:
     return values
 
 
-def disagreement(records: list[dict]) -> np.ndarray:
-    """1 where a paragraph's topic is not its file's (the highest mean topic probability there), else 0."""
+def _file_topics(records: list[dict]) -> dict[str, list[tuple[float, str]]]:
+    """Each file's topics as (summed probability over its paragraphs, topic), highest first."""
     by_file: dict[str, Counter] = defaultdict(Counter)
     for record in records:
         by_file[record["source"]].update(record["topic_scores"])
-    dominant = {source: max(sorted(sums), key=sums.__getitem__) for source, sums in by_file.items()}
+    return {
+        source: sorted(((sums[t], t) for t in sums), key=lambda pair: (-pair[0], pair[1]))
+        for source, sums in by_file.items()
+    }
+
+
+def disagreement(records: list[dict]) -> np.ndarray:
+    """1 where a paragraph's topic is not its file's (the highest mean topic probability there), else 0."""
+    dominant = {source: topics[0][1] for source, topics in _file_topics(records).items()}
     return np.array([float(r["topic"] != dominant[r["source"]]) for r in records])
 
 
+def file_uncertainty(records: list[dict]) -> np.ndarray:
+    """1 - the margin of each paragraph's file topic: its mean topic probability minus the runner-up's."""
+    counts = Counter(r["source"] for r in records)
+    margin = {
+        source: (topics[0][0] - (topics[1][0] if len(topics) > 1 else 0.0)) / counts[source]
+        for source, topics in _file_topics(records).items()
+    }
+    return np.array([1 - margin[r["source"]] for r in records])
+
+
 def priorities(records: list[dict]) -> np.ndarray:
-    """How much labelling each paragraph is worth, higher first: uncertainty + disagreement."""
-    return uncertainty(records) + disagreement(records)
+    """How much labelling each paragraph is worth, higher first: uncertainty + disagreement + file uncertainty."""
+    return uncertainty(records) + disagreement(records) + file_uncertainty(records)
 
 
 def select(
