@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+
 import yaml
 
 from .conftest import TINY, dvc, make_pipeline_repo, run
