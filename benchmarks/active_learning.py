@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/active_learning.py [--realdata DIR] [--model models] [--sizes 50 100 200]
        [--seeds 3] [--cache-dir DIR] [--png docs/active-learning.png] [--json FILE] [--added-weight W]
-       [--finetune]
+       [--added-total R] [--finetune]
 
 The BBC set in ../shared/realdata/ (one line and exit 0 when it is absent) is a
 domain the model was not trained on; its gold category stands in for the person
@@ -20,8 +20,9 @@ paragraphs are the comparison. Each set of N is added to the training rows with
 its article's gold topic and the model's own stance (the stance of a BBC
 paragraph is unknown: the pre-filled stance is kept, as a person who only
 checks the topic would), and the heads are refitted with `heads.fit_heads` on
-the committed model's embeddings, each added line weighing `train.added_weight`
-(--added-weight to try another), the n-gram weights fixed at the committed
+the committed model's embeddings, each added line weighing what the `train`
+stage gives it (`heads.added_line_weight`; --added-weight and --added-total try
+other values), the n-gram weights fixed at the committed
 model's (the `train` stage's recipe otherwise). Our calib slice is scored too:
 what the added lines cost at home. This is heads-only, as `dvc repro` after
 `add` is by default (`finetune.added: false`); --finetune also scores the
@@ -54,7 +55,7 @@ from stancetopic import cache, embedder, suggest
 from stancetopic.compare import read_label_output
 from stancetopic.finetune import finetune
 from stancetopic.fixtures import read_labelled
-from stancetopic.heads import FittedHeads, features, fit_heads
+from stancetopic.heads import FittedHeads, added_line_weight, features, fit_heads
 from stancetopic.predictor import Predictor
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,8 +94,9 @@ def macro_f1(gold: np.ndarray, topics: np.ndarray) -> float:
 
 def retrain(base: dict, added: list[dict], added_vectors: np.ndarray) -> FittedHeads:
     """The heads refitted on the training rows plus the added ones (calibrated on calib as in `train`),
-    each added row weighing `train.added_weight`."""
-    weight = base["params"]["train"]["added_weight"]
+    each added row weighing what `heads.added_line_weight` gives it, as in the `train` stage."""
+    train = base["params"]["train"]
+    weight = added_line_weight(len(added), len(base["train"]), train["added_weight"], train["added_total"])
     return fit_heads(
         base["train"] + added,
         np.vstack([base["train_vectors"], added_vectors]),
@@ -204,7 +206,11 @@ def main() -> None:
     parser.add_argument("--cache-dir", type=Path, default=cache.default_dir(), help="embedding cache")
     parser.add_argument("--png", type=Path, default=ROOT / "docs" / "active-learning.png")
     parser.add_argument("--json", type=Path, help="also write every figure here as JSON")
-    parser.add_argument("--added-weight", type=float, help="weight of an added line (default: params.yaml)")
+    parser.add_argument(
+        "--added-weight", type=float, help="the most an added line weighs (default: params.yaml)"
+    )
+    parser.add_argument("--added-total", type=float,
+                        help="added lines together weigh at most this many times ours (default: params.yaml)")  # fmt: skip
     parser.add_argument("--finetune", action="store_true",
                         help="also fine-tune the embedder on the largest suggested set (finetune.added: true; minutes)")  # fmt: skip
     args = parser.parse_args()
@@ -237,9 +243,10 @@ def main() -> None:
                 )
         figures["seconds"]["label"] = time.perf_counter() - started
         params = yaml.safe_load((ROOT / "params.yaml").read_text())
-        if args.added_weight is not None:
-            params["train"]["added_weight"] = args.added_weight
-        figures["added_weight"] = params["train"]["added_weight"]
+        for key in ("added_weight", "added_total"):
+            if getattr(args, key) is not None:
+                params["train"][key] = getattr(args, key)
+            figures[key] = params["train"][key]
         for head, weight in predictor.heads.manifest.ngram_weights.items():
             params["train"][head]["ngram_weights"] = [weight]
         prepared = ROOT / "data" / "prepared"
@@ -251,6 +258,7 @@ def main() -> None:
             "calib_vectors": np.load(ROOT / "data" / "embeddings" / "calib.npy"),
             "test_vectors": np.load(ROOT / "data" / "embeddings" / "test.npy"),
         }
+        figures["train_lines"] = len(base["train"])
         pool = data["pool"]
         where = {(r["source"], r["paragraph"]): i for i, r in enumerate(pool["records"])}
 
@@ -297,7 +305,8 @@ def report(figures: dict, data: dict) -> None:
     print(f"BBC: pool {data['pool']['articles']} articles / {len(data['pool']['records'])} paragraphs; "
           f"pool-dev {data['pool-dev']['articles']} / {len(data['pool-dev']['records'])}; "
           f"aside {data['aside']['articles']} / {len(data['aside']['records'])}; "
-          f"each added line weighs {figures['added_weight']:g}")  # fmt: skip
+          f"N added lines weigh min({figures['added_weight']:g}, {figures['added_total']:g} x "
+          f"{figures['train_lines']} / N) each, at least 1")  # fmt: skip
     print("economy-vs-other macro-F1 per paragraph; reduction: share of the baseline's remaining error")
     print("(1 - F1) that is gone; calib: our calib slice's stance and topic macro-F1 (the cost at home);")
     print("random: mean over seeds 0..{}\n".format(figures["seeds"] - 1))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from stancetopic.heads import fit_heads, training_rows
+from stancetopic.heads import added_line_weight, fit_heads, training_rows
 from stancetopic.labels import TOPICS
 
 TRAIN = {
@@ -119,6 +119,15 @@ def test_heavier_added_lines_teach_their_own_domain_more():
         topic = fitted.estimators["topic"]
         other[weight] = topic.predict_proba(probe)[0, list(topic.classes_).index("other")]
     assert other[10.0] > other[1.0] + 0.1
+
+
+def test_a_few_added_lines_weigh_the_most_and_many_together_at_most_the_total():
+    assert added_line_weight(0, 3000, 100.0, 4.0) == 100.0
+    assert added_line_weight(50, 3000, 100.0, 4.0) == 100.0  # 5,000 < 4 x 3,000
+    assert added_line_weight(200, 3000, 100.0, 4.0) == 60.0  # together 4 x ours
+    assert 200 * added_line_weight(200, 3000, 100.0, 4.0) == 4.0 * 3000
+    assert added_line_weight(3000, 3000, 100.0, 4.0) == 4.0
+    assert added_line_weight(50000, 3000, 100.0, 4.0) == 1.0  # never under one of ours
 
 
 def test_macro_f1_leaves_unverified_lines_out_and_falls_when_the_gold_is_wrong():

@@ -179,7 +179,7 @@ def test_added_lines_retrain_the_heads_without_fine_tuning_until_asked(tmp_path)
     params = repo / "params.yaml"  # another weight for your lines: only the heads are refitted, and they move
     assert added_ids & {json.loads(line)["id"] for line in (repo / "data/prepared/train.jsonl").open()}
     heads = {name: sha256_file(repo / "models" / name) for name in ("stance.joblib", "topic.joblib")}
-    params.write_text(params.read_text().replace("added_weight: 30.0", "added_weight: 3.0", 1))
+    params.write_text(params.read_text().replace("added_weight: 100.0", "added_weight: 3.0", 1))
     out = dvc(repo, "repro").stdout
     ran = [stage for stage in ("prepare", "finetune", "embed", "train") if f"Running stage '{stage}'" in out]
     assert ran == ["train"]

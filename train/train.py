@@ -18,7 +18,7 @@ from stancetopic.articles import ArticleRule, fit_on_articles, read_articles
 from stancetopic.digest import sha256_folder
 from stancetopic.embedder import FINETUNING_RECORD
 from stancetopic.fixtures import LabelledDataError, fixture_files, read_labelled
-from stancetopic.heads import FittedHeads, drop_caches, features, fit_heads
+from stancetopic.heads import FittedHeads, added_line_weight, drop_caches, features, fit_heads
 
 EMBEDDER = Path("models/embedder")
 ARTICLE_VECTORS = Path("data/embeddings/articles.npy")
@@ -58,10 +58,14 @@ def fit_article_rule(fitted: FittedHeads, params: dict) -> tuple[ArticleRule, fl
 
 
 def record_weights(records: list[dict], params: dict) -> np.ndarray:
-    """One weight per training record: `train.added_weight` for the user's own lines, 1 for ours."""
+    """One weight per training record: 1 for ours, `heads.added_line_weight` for the user's own lines."""
     added = {r["id"] for r in read_labelled(fixture_files(params["prepare"]["added"]))}
-    weight = float(params["train"]["added_weight"])
-    return np.array([weight if r["id"] in added else 1.0 for r in records])
+    mine = np.array([r["id"] in added for r in records])
+    train = params["train"]
+    weight = added_line_weight(
+        int(mine.sum()), int((~mine).sum()), float(train["added_weight"]), float(train["added_total"])
+    )
+    return np.where(mine, weight, 1.0)
 
 
 def finetuning_record() -> dict | None:
