@@ -95,8 +95,7 @@ def macro_f1(gold: np.ndarray, topics: np.ndarray) -> float:
 def retrain(base: dict, added: list[dict], added_vectors: np.ndarray) -> FittedHeads:
     """The heads refitted on the training rows plus the added ones (calibrated on calib as in `train`),
     each added row weighing what `heads.added_line_weight` gives it, as in the `train` stage."""
-    train = base["params"]["train"]
-    weight = added_line_weight(len(added), len(base["train"]), train["added_weight"], train["added_total"])
+    weight = added_line_weight(len(added), len(base["train"]), base["params"]["train"])
     return fit_heads(
         base["train"] + added,
         np.vstack([base["train_vectors"], added_vectors]),

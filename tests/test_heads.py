@@ -122,12 +122,13 @@ def test_heavier_added_lines_teach_their_own_domain_more():
 
 
 def test_a_few_added_lines_weigh_the_most_and_many_together_at_most_the_total():
-    assert added_line_weight(0, 3000, 100.0, 4.0) == 100.0
-    assert added_line_weight(50, 3000, 100.0, 4.0) == 100.0  # 5,000 < 4 x 3,000
-    assert added_line_weight(200, 3000, 100.0, 4.0) == 60.0  # together 4 x ours
-    assert 200 * added_line_weight(200, 3000, 100.0, 4.0) == 4.0 * 3000
-    assert added_line_weight(3000, 3000, 100.0, 4.0) == 4.0
-    assert added_line_weight(50000, 3000, 100.0, 4.0) == 1.0  # never under one of ours
+    train = {"added_weight": 100.0, "added_total": 4.0}
+    assert added_line_weight(0, 3000, train) == 100.0
+    assert added_line_weight(50, 3000, train) == 100.0  # 5,000 < 4 x 3,000
+    assert added_line_weight(200, 3000, train) == 60.0  # together 4 x ours
+    assert 200 * added_line_weight(200, 3000, train) == 4.0 * 3000
+    assert added_line_weight(3000, 3000, train) == 4.0
+    assert added_line_weight(50000, 3000, train) == 1.0  # never under one of ours
 
 
 def test_macro_f1_leaves_unverified_lines_out_and_falls_when_the_gold_is_wrong():

@@ -60,12 +60,8 @@ def fit_article_rule(fitted: FittedHeads, params: dict) -> tuple[ArticleRule, fl
 def record_weights(records: list[dict], params: dict) -> np.ndarray:
     """One weight per training record: 1 for ours, `heads.added_line_weight` for the user's own lines."""
     added = {r["id"] for r in read_labelled(fixture_files(params["prepare"]["added"]))}
-    mine = np.array([r["id"] in added for r in records])
-    train = params["train"]
-    weight = added_line_weight(
-        int(mine.sum()), int((~mine).sum()), float(train["added_weight"]), float(train["added_total"])
-    )
-    return np.where(mine, weight, 1.0)
+    mine = np.array([r["id"] in added for r in records], dtype=bool)
+    return np.where(mine, added_line_weight(int(mine.sum()), int((~mine).sum()), params["train"]), 1.0)
 
 
 def finetuning_record() -> dict | None:

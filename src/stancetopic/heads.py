@@ -193,15 +193,16 @@ def choose_threshold(
     return max(floor, uncertain_threshold(proba.max(axis=1), correct, target_accuracy))
 
 
-def added_line_weight(added: int, ours: int, most: float, total: float) -> float:
-    """How much one of the user's own lines weighs in the heads against one of our fixture lines.
+def added_line_weight(added: int, ours: int, train: dict) -> float:
+    """How much each of `added` user's lines weighs in the heads against one of our `ours` lines.
 
     A few of a user's lines must weigh enough to move heads fitted on thousands
-    of ours; many must not drown ours: each weighs `most` until all of them
-    together would weigh `total` times our `ours` lines, then less, never under 1
-    (`train.added_weight` and `train.added_total`; docs/active-learning.md).
+    of ours; many must not drown ours: each weighs `train.added_weight` until
+    all of them together would weigh `train.added_total` times ours, then less,
+    never under 1 (`train` is the params.yaml section; docs/active-learning.md).
     """
-    return most if added == 0 else max(1.0, min(most, total * ours / added))
+    most = float(train["added_weight"])
+    return most if added == 0 else max(1.0, min(most, float(train["added_total"]) * ours / added))
 
 
 def training_rows(
