@@ -15,6 +15,7 @@ from stancetopic.finetune import (
     native_bf16,
     resolve_precision,
     stance_loss,
+    topic_distributions,
 )
 from stancetopic.fixtures import read_labelled
 
@@ -23,6 +24,7 @@ from .conftest import TINY
 PARAMS = {
     "seed": 7,
     "stance_weight": 1.0,  # stance only, so the test can measure it alone
+    "also_share": 0.25,
     "batch_size": 8,
     "group_by_length": True,
     "train_layers": 2,
@@ -94,6 +96,23 @@ def test_an_unverified_line_is_trained_towards_an_even_stance():
     sure = stance_loss(logits[:1], torch.tensor([0]))
     assert stance_loss(logits[1:2], torch.tensor([2])) > sure  # confident on an unverified line: costly
     assert stance_loss(logits[2:], torch.tensor([2])) < stance_loss(logits[1:2], torch.tensor([2]))
+
+
+def test_also_topics_share_the_topic_target():
+    records = [
+        {"topic": "economy"},
+        {"topic": "courts", "also": ["migration"]},
+        {"topic": "defence", "also": ["economy", "courts"]},
+    ]
+    targets = topic_distributions(records, 0.25).tolist()
+    # TOPICS order: defence, economy, migration, courts, other
+    assert targets == [
+        [0.0, 1.0, 0.0, 0.0, 0.0],
+        [0.0, 0.0, 0.25, 0.75, 0.0],
+        [0.75, 0.125, 0.0, 0.125, 0.0],
+    ]
+    assert topic_distributions(records, 0.0).argmax(dim=1).tolist() == [1, 3, 0]
+    assert topic_distributions(records, 0.0).sum().item() == 3.0  # one-hot at 0
 
 
 def test_base_states_from_the_split_model_give_the_full_models_embeddings():

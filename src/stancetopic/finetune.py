@@ -30,7 +30,8 @@ to 0.8 points lower, so the default keeps it.
 
 `unverified` records (a claim reported without taking a side) are trained
 towards an even stance (a soft 0.5 / 0.5 target), so the model learns to be
-unsure of them instead of being told they affirm or deny.
+unsure of them instead of being told they affirm or deny. Likewise a line
+with `also` topics is trained towards a share of them (`also_share`).
 """
 
 from __future__ import annotations
@@ -189,6 +190,24 @@ def stance_loss(logits: Tensor, targets: Tensor) -> Tensor:
     return torch.where(decided, hard, -log_p.mean(dim=-1)).mean()
 
 
+def topic_distributions(records: list[dict], also_share: float) -> Tensor:
+    """Soft topic targets, one row per record: the primary topic gets 1 - also_share,
+    the topics in its `also` list share also_share equally; a line without `also`
+    is one-hot.
+
+    A paragraph about two topics is not wrong to score the second; one-hot
+    targets push it down. Most of the held-out set's topic errors are the
+    primary and an `also` topic swapped.
+    """
+    targets = torch.zeros(len(records), len(TOPICS))
+    for row, record in enumerate(records):
+        also = [TOPICS.index(t) for t in record.get("also", [])]
+        targets[row, TOPICS.index(record["topic"])] = 1.0 - also_share if also else 1.0
+        for column in also:
+            targets[row, column] = also_share / len(also)
+    return targets
+
+
 @contextmanager
 def _dropout(model: Any, p: float | None) -> Iterator[None]:
     """Every dropout at `p` while training (None: the model's own), restored after.
@@ -246,7 +265,7 @@ def finetune(model: Any, records: list[dict], params: dict) -> Any:
         texts = [r["text"] for r in records]
         states = base_states(split, texts, params["batch_size"], params["max_length"])
         stance_targets = torch.tensor([FIXTURE_STANCES.index(r["stance"]) for r in records])
-        topic_targets = torch.tensor([TOPICS.index(r["topic"]) for r in records])
+        topic_targets = topic_distributions(records, params["also_share"])
         dimension = model.get_embedding_dimension()
         stance_head, topic_head = nn.Linear(dimension, len(STANCES)), nn.Linear(dimension, len(TOPICS))
         for layer in (stance_head, topic_head):
