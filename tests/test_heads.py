@@ -52,6 +52,26 @@ def test_unverified_lines_score_near_even_and_a_floor_bounds_the_threshold():
     assert floored.uncertain_below == {"stance": 0.8, "topic": fitted.uncertain_below["topic"]}
 
 
+def test_the_stance_floor_follows_how_high_the_model_scores_unverified_lines():
+    records, vectors = corpus(300, seed=1)
+    calib, calib_vectors = corpus(150, seed=2)
+    unverified = [i for i, r in enumerate(calib) if r["stance"] == "unverified"]
+    plain = fit_heads(records, vectors, calib, calib_vectors, TRAIN, LABEL)
+    for quantile in (0.5, 0.9):
+        fitted = fit_heads(
+            records, vectors, calib, calib_vectors, TRAIN, {**LABEL, "unverified_quantile": quantile}
+        )
+        scores = fitted.estimators["stance"].predict_proba(calib_vectors[unverified]).max(axis=1)
+        expected = max(float(np.quantile(scores, quantile)), plain.uncertain_below["stance"])
+        assert fitted.uncertain_below["stance"] == expected
+        assert fitted.uncertain_below["topic"] == plain.uncertain_below["topic"]  # stance only
+    higher = fit_heads(records, vectors, calib, calib_vectors, TRAIN, {**LABEL, "unverified_quantile": 0.9})
+    lower = fit_heads(records, vectors, calib, calib_vectors, TRAIN, {**LABEL, "unverified_quantile": 0.5})
+    assert (
+        higher.uncertain_below["stance"] > lower.uncertain_below["stance"] > plain.uncertain_below["stance"]
+    )
+
+
 def hedged_corpus(n: int, seed: int) -> tuple[list[dict], np.ndarray]:
     """Like `corpus`, but unverified lines lean to a side (axis 0) and carry a hedge marker (axis 7)."""
     records, vectors = corpus(n, seed)
