@@ -19,10 +19,11 @@ repeats 98 articles under other ids).
   affirms, denies and `uncertain`; how often `uncertain` flags an error.
 - BBC: one .txt file per article (title, blank line, text); business ->
   economy, sport/tech/entertainment -> other, politics left out. Economy-vs-other
-  macro-F1 per article (economy iff `economy` has the highest mean topic
-  probability over the article's paragraph records; no record is wrong) and per
-  paragraph record (each takes its article's gold); where each category's
-  paragraphs are sent.
+  macro-F1 per article (economy iff the `--summary` row's `dominant_topic`, the
+  highest mean topic probability over the article's paragraph records, is
+  `economy`; the anchor: the same mean over its probabilities; no record is
+  wrong) and per paragraph record (each takes its article's gold); where each
+  category's paragraphs are sent.
 
 Beside the model, an anchor: TF-IDF word 1-2-grams + LogisticRegression(C=4)
 per head, fitted on data/prepared/train.jsonl, scoring the same record texts.
@@ -69,8 +70,9 @@ record's flag); f/a unc.: for/against headlines flagged; err flag: the model's f
 """
 BBC_NOTE = """
 BBC, economy (business) vs other (sport, tech, entertainment), politics left out. An article is
-economy iff `economy` has the highest mean topic probability over its paragraph records (no record:
-wrong); each paragraph record takes its article's gold; err flag: the model's paragraph errors flagged
+economy iff its summary row's dominant_topic (highest mean topic probability over its paragraph records)
+is economy (no record: wrong); each paragraph record takes its article's gold; err flag: the model's
+paragraph errors flagged
 """
 
 
@@ -95,22 +97,28 @@ def macro_f1(gold: list[str], predicted: list[str]) -> float | None:
     return float(f1_score(gold, predicted, labels=sorted(set(gold)), average="macro")) if gold else None
 
 
-def label(files: dict[str, str], model: Path, backend: str | None) -> dict[str, list[dict]]:
-    """Write `files` to a temporary folder, run `stancetopic label` on it, group the records by file."""
+def label(files: dict[str, str], model: Path, backend: str | None) -> tuple[dict[str, list[dict]], dict]:
+    """Write `files` to a temporary folder, run `stancetopic label` on it: its records by file, its summary rows."""
     with tempfile.TemporaryDirectory() as scratch:
-        folder, out = Path(scratch) / "in", Path(scratch) / "out.jsonl"
+        folder, out, summary = (
+            Path(scratch) / "in",
+            Path(scratch) / "out.jsonl",
+            Path(scratch) / "summary.json",
+        )
         folder.mkdir()
         for name, text in files.items():
             (folder / name).write_text(text, encoding="utf-8")
         command = [str(Path(sys.executable).with_name("stancetopic")), "label", str(folder), "-o", str(out),
-                   "--model", str(model), "--no-cache", "-q", *(["--backend", backend] if backend else [])]  # fmt: skip
+                   "--summary", str(summary), "--model", str(model), "--no-cache", "-q",
+                   *(["--backend", backend] if backend else [])]  # fmt: skip
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode not in (0, 4):  # 4: some files skipped, the rest labelled
             sys.exit(f"stancetopic label exited {done.returncode}:\n{done.stderr[-2000:]}")
         records: dict[str, list[dict]] = defaultdict(list)
         for record in map(json.loads, out.read_text(encoding="utf-8").splitlines()):
             records[record["source"]].append(record)
-    return records
+        rows = json.loads(summary.read_text(encoding="utf-8"))["files"]
+    return records, rows
 
 
 def fit_anchor(train: Path) -> dict[str, Pipeline]:
@@ -156,7 +164,9 @@ def emergent(
     with path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     names = [f"{i:05d}.txt" for i in range(len(rows))]
-    records = label({n: r[HEADLINE].strip() + "\n" for n, r in zip(names, rows, strict=True)}, model, backend)
+    records, _ = label(
+        {n: r[HEADLINE].strip() + "\n" for n, r in zip(names, rows, strict=True)}, model, backend
+    )
     first = [(records.get(name) or [None])[0] for name in names]
     predicted = iter(anchor["stance"].predict([r["text"] for r in first if r] or ["-"]))
     anchored = [str(next(predicted)) if r else None for r in first]
@@ -193,17 +203,23 @@ def emergent(
 Paragraphs = list[tuple[str, dict[str, float]]]  # (topic, every topic's probability) per paragraph record
 
 
-def topic_figures(articles: list[tuple[str, Paragraphs]], flags: list[bool] | None) -> dict:
-    """BBC figures of one half and system from (category, paragraphs) per article."""
+def mean_topic(paragraphs: Paragraphs) -> str | None:
+    """The anchor's article topic, by the rule of the summary's `dominant_topic`: highest mean probability."""
+    mean = {t: float(np.mean([s[t] for _, s in paragraphs])) for t in TOPICS} if paragraphs else {}
+    return min(mean, key=lambda t: (-mean[t], t)) if mean else None
+
+
+def topic_figures(articles: list[tuple[str, Paragraphs, str | None]], flags: list[bool] | None) -> dict:
+    """BBC figures of one half and system from (category, paragraphs, article topic) per article."""
     gold_a, pred_a, gold_p, pred_p = [], [], [], []
     routes: dict[str, Counter] = defaultdict(Counter)
-    for category, paragraphs in articles:
+    for category, paragraphs, topic_of_article in articles:
         gold = TOPIC[category]
-        mean = {t: float(np.mean([s[t] for _, s in paragraphs])) for t in TOPICS} if paragraphs else None
         gold_a.append(gold)
-        pred_a.append(
-            OPPOSITE[gold] if mean is None else "economy" if max(mean, key=mean.get) == "economy" else "other"
-        )
+        if topic_of_article is None:  # no record: wrong
+            pred_a.append(OPPOSITE[gold])
+        else:
+            pred_a.append("economy" if topic_of_article == "economy" else "other")
         for topic, _ in paragraphs:
             routes[category][topic] += 1
             gold_p.append(gold)
@@ -233,7 +249,9 @@ def bbc(path: Path, model: Path, backend: str | None, anchor: dict[str, Pipeline
             for c in sorted(counts)
             for r in [r for r in ranked if r["category"] == c][: round(limit * counts[c] / len(rows))]
         ]
-    records = label({f"{r['id']}.txt": f"{r['title']}\n\n{r['text']}\n" for r in rows}, model, backend)
+    records, summary = label(
+        {f"{r['id']}.txt": f"{r['title']}\n\n{r['text']}\n" for r in rows}, model, backend
+    )
     mine = {r["id"]: records.get(f"{r['id']}.txt", []) for r in rows}
     texts = [p["text"] for r in rows for p in mine[r["id"]]]
     classes = list(anchor["topic"].classes_)
@@ -249,10 +267,19 @@ def bbc(path: Path, model: Path, backend: str | None, anchor: dict[str, Pipeline
             "articles": len(part),
             "paragraphs": sum(len(mine[r["id"]]) for r in part),
             "model": topic_figures(
-                [(r["category"], [(p["topic"], p["topic_scores"]) for p in mine[r["id"]]]) for r in part],
+                [
+                    (
+                        r["category"],
+                        [(p["topic"], p["topic_scores"]) for p in mine[r["id"]]],
+                        summary.get(f"{r['id']}.txt", {}).get("dominant_topic"),
+                    )
+                    for r in part
+                ],
                 [p["uncertain"] for r in part for p in mine[r["id"]]],
             ),
-            "anchor": topic_figures([(r["category"], anchored[r["id"]]) for r in part], None),
+            "anchor": topic_figures(
+                [(r["category"], anchored[r["id"]], mean_topic(anchored[r["id"]])) for r in part], None
+            ),
         }
     return figures
 

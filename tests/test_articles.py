@@ -78,7 +78,14 @@ def test_fitting_cuts_articles_into_the_units_label_would_score():
 def test_the_file_summary_gives_the_article_stance_with_its_probability():
     summary = FileSummary()
     for stance, score in (("affirms", 0.9), ("affirms", 0.8), ("denies", 0.95)):
-        summary.add({"stance": stance, "stance_score": score, "topic": "courts"})
+        summary.add(
+            {
+                "stance": stance,
+                "stance_score": score,
+                "topic": "courts",
+                "topic_scores": {"courts": 0.9, "other": 0.1},
+            }
+        )
     assert summary.deny == pytest.approx([0.1, 0.2, 0.95])
     rule = ArticleRule((0.0, 0.0, 10.0, 0.0, 0.0), -5.0)  # the last unit decides
     row = summary.as_dict(["affirms", "denies"], rule, uncertain_below=0.99)

@@ -16,22 +16,41 @@ STANCES = ["affirms", "denies"]
 TOPICS = ["courts", "defence", "economy", "migration", "other"]
 
 
-def scored(stance: str, score: float, topic: str, source: str = "a.txt") -> dict:
-    return {"source": source, "stance": stance, "stance_score": score, "topic": topic}
+def scored(stance: str, score: float, topic: str, source: str = "a.txt", sure: float = 0.8) -> dict:
+    """A record whose `topic` has probability `sure`, the rest shared by the other topics."""
+    scores = {t: sure if t == topic else (1 - sure) / (len(TOPICS) - 1) for t in TOPICS}
+    return {"source": source, "stance": stance, "stance_score": score, "topic": topic, "topic_scores": scores}
 
 
-def test_dominant_topic_is_the_most_frequent_and_shares_add_up():
+def test_the_article_topic_has_the_highest_mean_probability_and_shares_add_up():
     summary = labeling.FileSummary()
     for topic in ["economy", "courts", "economy", "other", "economy", "courts"]:
         summary.add(scored("denies" if topic == "courts" else "affirms", 0.9, topic))
     row = summary.as_dict(STANCES)
     assert row["dominant_topic"] == "economy"
+    assert row["topic_scores"]["economy"] == pytest.approx((3 * 0.8 + 3 * 0.05) / 6, abs=1e-4)
+    assert sum(row["topic_scores"].values()) == pytest.approx(1, abs=1e-3)
     assert row["paragraphs"] == 6
     assert row["stance_share"] == {"affirms": pytest.approx(0.6667), "denies": pytest.approx(0.3333)}
     tie = labeling.FileSummary()
     for topic in ["other", "courts"]:
         tie.add(scored("affirms", 0.9, topic))
     assert tie.as_dict(STANCES)["dominant_topic"] == "courts"  # ties: alphabetical, stable across runs
+
+
+def test_sure_paragraphs_outweigh_a_majority_of_unsure_ones():
+    summary = labeling.FileSummary()
+    for topic, sure in [
+        ("economy", 0.4),
+        ("economy", 0.4),
+        ("economy", 0.4),
+        ("other", 0.95),
+        ("other", 0.95),
+    ]:
+        summary.add(scored("affirms", 0.9, topic, sure=sure))
+    row = summary.as_dict(STANCES)
+    assert row["dominant_topic"] == "other"  # a vote would say economy, 3 to 2
+    assert row["topic_scores"]["other"] > row["topic_scores"]["economy"]
     assert labeling.FileSummary().as_dict(STANCES) == {
         "paragraphs": 0, "stance_share": {"affirms": 0.0, "denies": 0.0}, "dominant_topic": None, "other_language": 0}  # fmt: skip
 
