@@ -100,11 +100,8 @@ def macro_f1(gold: list[str], predicted: list[str]) -> float | None:
 def label(files: dict[str, str], model: Path, backend: str | None) -> tuple[dict[str, list[dict]], dict]:
     """Write `files` to a temporary folder, run `stancetopic label` on it: its records by file, its summary rows."""
     with tempfile.TemporaryDirectory() as scratch:
-        folder, out, summary = (
-            Path(scratch) / "in",
-            Path(scratch) / "out.jsonl",
-            Path(scratch) / "summary.json",
-        )
+        root = Path(scratch)
+        folder, out, summary = root / "in", root / "out.jsonl", root / "summary.json"
         folder.mkdir()
         for name, text in files.items():
             (folder / name).write_text(text, encoding="utf-8")
