@@ -134,3 +134,12 @@ def test_holdout_is_valid_and_disjoint_from_the_fixtures():
     assert len(holdout) == 200
     assert not {r["text"] for r in holdout} & {r["text"] for r in fixtures}
     assert Counter(r["topic"] for r in holdout) == dict.fromkeys(TOPICS, 40)
+
+
+def test_candidate_lines_stay_valid_beside_the_fixtures():
+    """Candidates are not trained on, but must be ready to copy in: valid, and no id or text a fixture has."""
+    fixtures = fixture_files(ROOT / "data" / "fixtures")
+    candidates = fixture_files(ROOT / "data" / "candidates")
+    assert candidates and not {c.name for c in candidates} & {f.name for f in fixtures}
+    both = read_labelled(fixtures + candidates)
+    assert len(both) == len(read_labelled(fixtures)) + len(read_labelled(candidates))
