@@ -137,9 +137,13 @@ def test_holdout_is_valid_and_disjoint_from_the_fixtures():
 
 
 def test_candidate_lines_stay_valid_beside_the_fixtures():
-    """Candidates are not trained on, but must be ready to copy in: valid, and no id or text a fixture has."""
+    """Candidates are not trained on, but must be ready to copy in: valid, no id or text a fixture has,
+    and no text of the held-out set."""
     fixtures = fixture_files(ROOT / "data" / "fixtures")
     candidates = fixture_files(ROOT / "data" / "candidates")
     assert candidates and not {c.name for c in candidates} & {f.name for f in fixtures}
     both = read_labelled(fixtures + candidates)
-    assert len(both) == len(read_labelled(fixtures)) + len(read_labelled(candidates))
+    lines = read_labelled(candidates)
+    assert len(both) == len(read_labelled(fixtures)) + len(lines)
+    holdout = read_labelled([ROOT / "data" / "holdout" / "holdout.jsonl"])
+    assert not {r["text"] for r in lines} & {r["text"] for r in holdout}
