@@ -52,8 +52,11 @@ def make_pipeline_repo(
     shutil.copy(TINY_ARTICLES, dest / "data" / "articles" / TINY_ARTICLES.name)
     params = yaml.safe_load((dest / "params.yaml").read_text())
     params["prepare"].update(test_size=test_size, calib_size=calib_size)
-    # tests/data/tiny_metrics.json was recorded in fp32: `auto` would train in bf16 on some CPUs only.
-    params["finetune"]["precision"] = "fp32"
+    # tests/data/tiny_metrics.json was recorded in fp32 (`auto` would train in bf16 on some CPUs only)
+    # with MiniLM, its learning rate and the stance floor rule alone: the small model keeps the suite fast.
+    params["finetune"].update(precision="fp32", learning_rate=8.0e-5)
+    params["embed"]["model"] = "all-MiniLM-L6-v2"
+    params["label"]["floors"]["stance"] = 0.0
     (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(["git", "init", "-q"], dest)
     run([sys.executable, "-m", "dvc", "init", "-q"], dest)
@@ -73,9 +76,9 @@ def private_cache(tmp_path_factory) -> None:
 @pytest.fixture(scope="session")
 def embedder_model():
     """The packaged all-MiniLM-L6-v2, loaded once for the whole session."""
-    from stancetopic import embedder
+    from stancetopic import embedder, packaged
 
-    return embedder.load(embedder.DEFAULT_EMBEDDER)
+    return embedder.load(packaged.MINILM)
 
 
 @pytest.fixture(scope="session")

