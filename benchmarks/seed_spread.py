@@ -45,6 +45,10 @@ COLUMNS = {
     "Em dev": ("real", "emergent.dev.model.stance_macro_f1"),
     "Em aside": ("real", "emergent.aside.model.stance_macro_f1"),
     "f/a unc": ("real", "emergent.all.model.for_against_uncertain"),
+    # the uncertainty targets, on the dev half: <= 25% f/a, >= 50% of observing and of errors flagged
+    "dev f/a": ("real", "emergent.dev.model.for_against_uncertain"),
+    "dev obs": ("real", "emergent.dev.model.observing_uncertain"),
+    "dev err": ("real", "emergent.dev.model.errors_flagged"),
     "BBC art": ("real", "bbc.dev.model.article_macro_f1"),
     "BBC para": ("real", "bbc.dev.model.paragraph_macro_f1"),
 }
