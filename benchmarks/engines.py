@@ -3,7 +3,7 @@
 Usage: python benchmarks/engines.py [--paragraphs 5000] [--model models] [--workers 2]
 
 In one run, each as a whole process on the same N paragraphs:
-  1. baseline: a bare sentence-transformers encode (torch);
+  1. baseline: a bare sentence-transformers encode of the model's embedder (torch);
   2. `label --backend torch`, `--backend onnx`, `--backend onnx-int8` (cold cache;
      the ONNX exports are made beforehand and timed on their own);
   3. `label --engine ray --workers W` (torch, a local Ray instance it starts itself);
@@ -113,7 +113,7 @@ def main() -> None:
             print(f"{backend}: export (or verify) and label {TEST.name}: {seconds:.1f} s")
         runs = {
             "bare sentence-transformers": [sys.executable, "-c", BARE, str(tmp / "texts.json"),
-                                           str(args.batch_size), threads],
+                                           str(args.batch_size), threads, str(args.model / "embedder")],
             "label --backend torch": [*label, folder, "-o", str(tmp / "torch.jsonl"), "--cache-dir",
                                       str(tmp / "cache"), "--backend", "torch"],
             "label --backend onnx": [*label, folder, "-o", str(tmp / "onnx.jsonl"), "--no-cache",
