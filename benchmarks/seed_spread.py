@@ -1,7 +1,7 @@
 """Benchmark: how far the model's figures move with the fine-tuning seed alone, per recipe.
 
 Usage: python benchmarks/seed_spread.py [--seeds 1124 1 2 3] [--variant JSON ...] [--bbc-limit 400]
-       [--realdata DIR] [--json FILE]
+       [--realdata DIR] [--json FILE] [--floors 0.7 0.75 ...]
 
 One fine-tuning run is one draw: fixing one fixture line moved Emergent
 for/against macro-F1 on the dev half from 0.886 to 0.861 (2026-12-04), more
@@ -13,7 +13,9 @@ commands of dvc.yaml run in order in a temporary copy of the pipeline (the
 last, evaluate, gives the test split's metrics), with a private embedding cache;
 then `stancetopic evaluate` scores the held-out set and benchmarks/real_data.py
 the real sets (--bbc-limit articles of BBC; one line and the real columns empty
-when ../shared/realdata/ is absent). Prints a row per run and the mean and
+when ../shared/realdata/ is absent); with --floors, also the Emergent dev
+flagging shares at those stance thresholds, to choose label.floors.stance over
+seeds. Prints a row per run and the mean and
 standard deviation per recipe. Choose on the held-out set and the dev halves;
 the test split and the aside halves are reported only.
 """
@@ -68,8 +70,9 @@ def stage_commands(repo: Path) -> list[list[str]]:
     return [[sys.executable, *command[1:]] if command[0] == "python" else command for command in commands]
 
 
-def one_run(scratch: Path, overrides: dict, seed: int, args: argparse.Namespace) -> dict[str, float | None]:
-    """Train in a fresh copy with these finetune overrides and seed; the figures of COLUMNS."""
+def one_run(scratch: Path, overrides: dict, seed: int, args: argparse.Namespace) -> dict:
+    """Train in a fresh copy with these finetune overrides and seed; the figures of COLUMNS
+    (and under "floors", the Emergent dev flagging shares at each of --floors)."""
     repo = scratch / "repo"
     shutil.rmtree(repo, ignore_errors=True)
     for name in COPIED:
@@ -100,15 +103,18 @@ def one_run(scratch: Path, overrides: dict, seed: int, args: argparse.Namespace)
     real.unlink(missing_ok=True)
     run([sys.executable, str(ROOT / "benchmarks/real_data.py"), "--model", str(repo / "models"),
          "--train", str(repo / "data/prepared/train.jsonl"), "--realdata", str(args.realdata),
-         "--bbc-limit", str(args.bbc_limit), "--json", str(real)], repo, env)  # fmt: skip
+         "--bbc-limit", str(args.bbc_limit), "--json", str(real),
+         *(["--floors", *map(str, args.floors)] if args.floors else [])], repo, env)  # fmt: skip
     if real.is_file():
         sources["real"] = json.loads(real.read_text())
-    figures: dict[str, float | None] = {}
+    figures: dict = {}
     for column, (where, key) in COLUMNS.items():
         value: object = sources[where]
         for part in key.split(".") if where == "real" else [key, "macro_f1"]:
             value = value.get(part) if isinstance(value, dict) else None
         figures[column] = float(value) if isinstance(value, int | float) else None
+    if args.floors and sources["real"]:
+        figures["floors"] = sources["real"]["emergent"]["dev"]["floors"]
     return figures
 
 
@@ -128,6 +134,7 @@ def main() -> None:
     parser.add_argument("--bbc-limit", type=int, default=400, help="BBC articles scored (0: all)")
     parser.add_argument("--realdata", type=Path, default=ROOT.parent / "shared" / "realdata")
     parser.add_argument("--json", type=Path, help="also write every figure here as JSON")
+    parser.add_argument("--floors", type=float, nargs="+", help="stance thresholds to flag at (Emergent dev)")
     args = parser.parse_args()
     recipes = {"params.yaml": {}} | {variant: json.loads(variant) for variant in args.variant}
     print(
@@ -140,8 +147,13 @@ def main() -> None:
             for seed in args.seeds:
                 figures = one_run(Path(scratch), overrides, seed, args)
                 results.setdefault(name, []).append({"seed": seed, **figures})
-                cells = ["-" if v is None else f"{v:.3f}" for v in figures.values()]
+                cells = ["-" if figures[c] is None else f"{figures[c]:.3f}" for c in COLUMNS]
                 print(line(f"{name[:26]}, {seed}", cells), flush=True)
+                for floor, shares in figures.get("floors", {}).items():
+                    flags = (
+                        shares[k] for k in ("for_against_uncertain", "observing_uncertain", "errors_flagged")
+                    )
+                    print("  stance floor {}: dev f/a {:.3f}, obs {:.3f}, err {:.3f}".format(floor, *flags))
     print("\nmean ± standard deviation over the seeds")
     for name, runs in results.items():
         cells = []
