@@ -149,6 +149,16 @@ def test_a_headline_alone_in_its_file_or_record_is_labelled():
     ]  # not alone: it is joined with its teaser as before
 
 
+def test_a_headline_alone_is_labelled_even_when_it_opens_like_a_credit_line():
+    headline = "Source: Hackers send a new message to the studio"
+    assert texts(headline + "\n") == [headline]  # attribution headlines read as the news
+    assert texts(headline + "\n\nThe studio said it was reviewing the message.\n") == [
+        "The studio said it was reviewing the message."
+    ]  # in an article it is a credit line, dropped as before
+    assert texts("Source: Reuters\n") == []  # two words: a credit, not a headline
+    assert texts("Read more: Hackers send a new message to the studio\n") == []  # navigation stays out
+
+
 def test_a_headline_in_a_list_of_headlines_still_needs_eight_words():
     assert texts("Minister denies offering land\n\nBank raises rates again\n") == []
 

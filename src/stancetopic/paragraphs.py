@@ -121,15 +121,26 @@ def is_reader_prompt(line: str) -> bool:
     )
 
 
+def _furniture(line: str) -> str | None:
+    """The line, lowered and unwrapped, when it starts with a navigation or credit word and is short."""
+    lowered = line.strip().lstrip("([*_#> \t").lower()
+    if not FURNITURE.match(lowered) or len(words(lowered)) > MAX_FURNITURE_WORDS:
+        return None
+    return lowered
+
+
+def is_credit(line: str) -> bool:
+    """A short line that starts with a credit word (`Source: ...`, `Photo by ...`, `Copyright ...`)."""
+    lowered = _furniture(line)
+    return lowered is not None and lowered.startswith(CREDITS)
+
+
 def is_boilerplate(line: str) -> bool:
     """An agency tag alone, a reader prompt, or a short navigation, sharing or credit line."""
     if is_agency_tag(line) or is_reader_prompt(line):
         return True
-    lowered = line.strip().lstrip("([*_#> \t").lower()
-    match = FURNITURE.match(lowered)
-    if not match or len(words(lowered)) > MAX_FURNITURE_WORDS:
-        return False
-    return lowered.startswith(CREDITS) or not is_sentence(lowered)
+    lowered = _furniture(line)
+    return lowered is not None and (lowered.startswith(CREDITS) or not is_sentence(lowered))
 
 
 def is_label(line: str) -> bool:
@@ -321,8 +332,11 @@ def units(blocks: list[list[Segment]], source: str | None = None) -> list[Segmen
     for record in _records(blocks):
         runs = _runs(record, source)
         present = [run for run in runs if run is not None]
+        lines = [line for block in record for line in block]
         if len(present) == 1 and is_headline(present[0].text):
             merged += present  # a headline alone in its file or record is the news itself
+        elif len(lines) == 1 and is_credit(lines[0].text) and is_headline(lines[0].text):
+            merged += lines  # ...even one that opens like a credit: `Source: hackers send Sony a new message`
         else:
             merged += _merge(runs, source)
     return merged
