@@ -51,9 +51,7 @@ def test_a_missing_embedder_is_one_clear_error(tmp_path):
 
 
 def test_identity_is_the_folder_digest_and_names_resolve_to_the_packaged_model():
-    assert embedder.resolve("sentence-transformers/all-MiniLM-L6-v2") == embedder.resolve(
-        packaged.MINILM
-    )
+    assert embedder.resolve("sentence-transformers/all-MiniLM-L6-v2") == embedder.resolve(packaged.MINILM)
     assert embedder.resolve("/some/folder") == "/some/folder"
     assert len(embedder.identity(packaged.MINILM)) == 64
 
