@@ -35,6 +35,14 @@ def test_an_intact_export_is_current(tmp_path):
     assert not is_current(folder, IDENTITY, "onnx-int8")
 
 
+def test_an_int8_export_is_current_only_if_quantised_as_now(tmp_path):
+    folder = fake_export(tmp_path / "int8", backend="onnx-int8")
+    assert not is_current(folder, IDENTITY, "onnx-int8")  # made before the fp32 nodes were kept
+    info = json.loads((folder / INFO_FILE).read_text())
+    (folder / INFO_FILE).write_text(json.dumps(info | {"quantisation": onnx_backend.QUANTISATION}))
+    assert is_current(folder, IDENTITY, "onnx-int8")
+
+
 def test_an_edited_tokenizer_makes_the_export_stale(tmp_path):
     folder = fake_export(tmp_path / "onnx")
     (folder / TOKENIZER_FILE).write_text('{"model": {"vocab": {"[UNK]": 0, "confirmed": 1}}}')
@@ -113,6 +121,24 @@ def test_the_cache_knows_vectors_by_the_export_that_made_them(exported, tmp_path
     after = Predictor.from_folder(folder, backend="onnx", lazy=True, cache_dir=tmp_path / "cache")
     assert before.identity == after.identity  # same embedder
     assert before.cache.embedder_id != after.cache.embedder_id  # different producer of vectors
+
+
+def test_int8_keeps_each_feed_forward_output_in_fp32_and_quantises_the_rest(exported, tmp_path):
+    import onnx
+
+    source = onnx_backend.export_dir(exported, "onnx") / ONNX_FILE
+    onnx_backend.quantise(source, tmp_path / "int8.onnx")
+    nodes = onnx.load(str(tmp_path / "int8.onnx")).graph.node
+    plain = {n.name for n in nodes if n.op_type == "MatMul"}
+    kept = {n for n in plain if onnx_backend.FP32_NODES.search(n)}
+    layers = {
+        n.name.split("/layer.")[1].split("/")[0]
+        for n in onnx.load(str(source)).graph.node
+        if "/layer." in n.name
+    }
+    assert len(kept) == len(layers) > 0  # one per transformer layer
+    assert not any("attention/output/dense" in n for n in kept)  # BERT's attention projection is not matched
+    assert any(n.op_type in ("MatMulInteger", "DynamicQuantizeMatMul") for n in nodes)  # the rest is int8
 
 
 def test_int8_labels_agree_with_torch(exported):

@@ -21,6 +21,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 import warnings
@@ -39,6 +40,16 @@ ONNX_FILE = "model.onnx"
 INFO_FILE = "export.json"
 TOKENIZER_FILE = "tokenizer.json"
 OPSET = 17
+# Kept in fp32 by `onnx-int8`: each transformer layer's feed-forward output
+# projection (the exporter names it `.../layer.N/output/dense/MatMul` for BERT,
+# MiniLM and MPNet; a BERT layer's attention projection is `attention/output/...`
+# and is not matched). Its input, after the GELU, carries a few very large
+# activations; one int8 scale per tensor for them rounds the rest away. With
+# all-mpnet-base-v2 quantising it too moved 8% of the calib slice's stance labels
+# (docs/benchmarks.md, "Backends and engines").
+FP32_NODES = re.compile(r"/layer\.\d+/output/dense/MatMul$")
+# What an int8 export was made with: an export made otherwise is stale.
+QUANTISATION = {"weights": "int8 per channel", "activations": "int8 dynamic", "fp32": FP32_NODES.pattern}
 
 
 def export_dir(model_folder: Path, backend: str) -> Path:
@@ -65,9 +76,12 @@ def is_current(folder: Path, identity: str, backend: str) -> bool:
     Intact: `export.json` lists exactly the files present, the model and the
     tokenizer among them, and each has its recorded SHA-256. An edited
     `tokenizer.json` changes the vectors as surely as an edited model does.
+    An int8 export must also have been quantised as `quantise` does now.
     """
     info = _read_info(folder)
     if info is None or info.get("embedder") != identity or info.get("backend") != backend:
+        return False
+    if info.get("quantisation") != _quantisation(backend):
         return False
     files = info.get("files")
     if not isinstance(files, dict) or not {ONNX_FILE, TOKENIZER_FILE} <= set(files):
@@ -108,6 +122,8 @@ def ensure_export(source: str, identity: str, folder: Path, backend: str) -> Pat
         info = _export(source, scratch, quantize=backend == "onnx-int8")
         files = {name: sha256_file(scratch / name) for name in sorted(_present(scratch))}
         info.update(embedder=identity, backend=backend, files=files)
+        if _quantisation(backend):
+            info["quantisation"] = _quantisation(backend)
         (scratch / INFO_FILE).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
         if folder.exists():
             shutil.rmtree(folder)
@@ -162,13 +178,27 @@ def _export(source: str, dest: Path, quantize: bool) -> dict[str, Any]:
     }
 
 
-def quantise(fp32: Path, int8: Path, per_channel: bool = True, op_types: list[str] | None = None) -> None:
+def _quantisation(backend: str) -> dict[str, str] | None:
+    return QUANTISATION if backend == "onnx-int8" else None
+
+
+def quantise(
+    fp32: Path,
+    int8: Path,
+    per_channel: bool = True,
+    op_types: list[str] | None = None,
+    keep_fp32: re.Pattern[str] | None = FP32_NODES,
+) -> None:
     """Dynamic int8 quantisation: int8 weights (per channel by default), int8 activations at run time.
 
-    The defaults are what `onnx-int8` uses; `benchmarks/int8_variants.py` shows why.
+    Nodes whose names match `keep_fp32` stay in fp32 (None: none). The defaults
+    are what `onnx-int8` uses; `benchmarks/int8_variants.py` shows why.
     """
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    graph = onnx.load(str(fp32), load_external_data=False).graph
+    kept = [node.name for node in graph.node if keep_fp32 is not None and keep_fp32.search(node.name)]
     with _root_warnings_dropped():  # its advice to pre-process is for static quantisation
         quantize_dynamic(
             str(fp32),
@@ -176,6 +206,7 @@ def quantise(fp32: Path, int8: Path, per_channel: bool = True, op_types: list[st
             weight_type=QuantType.QInt8,
             per_channel=per_channel,
             op_types_to_quantize=op_types,
+            nodes_to_exclude=kept,
         )
 
 
