@@ -123,22 +123,36 @@ def test_the_cache_knows_vectors_by_the_export_that_made_them(exported, tmp_path
     assert before.cache.embedder_id != after.cache.embedder_id  # different producer of vectors
 
 
-def test_int8_keeps_each_feed_forward_output_in_fp32_and_quantises_the_rest(exported, tmp_path):
+def test_int8_keeps_the_feed_forward_output_of_the_given_layers_in_fp32(exported, tmp_path):
     import onnx
 
     source = onnx_backend.export_dir(exported, "onnx") / ONNX_FILE
-    onnx_backend.quantise(source, tmp_path / "int8.onnx")
-    nodes = onnx.load(str(tmp_path / "int8.onnx")).graph.node
-    plain = {n.name for n in nodes if n.op_type == "MatMul"}
-    kept = {n for n in plain if onnx_backend.FP32_NODES.search(n)}
-    layers = {
-        n.name.split("/layer.")[1].split("/")[0]
-        for n in onnx.load(str(source)).graph.node
-        if "/layer." in n.name
-    }
-    assert len(kept) == len(layers) > 0  # one per transformer layer
-    assert not any("attention/output/dense" in n for n in kept)  # BERT's attention projection is not matched
-    assert any(n.op_type in ("MatMulInteger", "DynamicQuantizeMatMul") for n in nodes)  # the rest is int8
+
+    def fp32_layers(kept: list[int]) -> set[int]:
+        onnx_backend.quantise(source, tmp_path / "int8.onnx", kept)
+        nodes = onnx.load(str(tmp_path / "int8.onnx")).graph.node
+        assert any(n.op_type in ("MatMulInteger", "DynamicQuantizeMatMul") for n in nodes)  # the rest is int8
+        assert not any(n.op_type == "MatMul" and "attention/output/dense" in n.name for n in nodes)
+        plain = [n.name for n in nodes if n.op_type == "MatMul"]
+        return {int(m.group(1)) for name in plain if (m := onnx_backend.FFN_OUTPUT_NODE.search(name))}
+
+    assert fp32_layers([0, 2]) == {0, 2}
+    assert fp32_layers([]) == set()
+
+
+def test_outlier_layers_are_measured_on_sample_texts_and_leave_the_model_as_it_was():
+    from stancetopic import embedder, packaged
+
+    model = embedder.load(packaged.MINILM)
+    before = model.encode(["The court upheld the sentence."])
+    ratios = onnx_backend.input_ratios(model)
+    assert sorted(ratios) == list(range(6)) and all(r > 1 for r in ratios.values())  # one per layer
+    assert onnx_backend.outlier_layers(model) == [
+        n for n, r in ratios.items() if r > onnx_backend.OUTLIER_RATIO
+    ]
+    assert onnx_backend.outlier_layers(model) == []  # MiniLM has none: all of it is quantised
+    assert not any(module._forward_hooks for module in model.modules())
+    assert (model.encode(["The court upheld the sentence."]) == before).all()
 
 
 def test_int8_labels_agree_with_torch(exported):

@@ -25,7 +25,7 @@ import re
 import shutil
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -40,16 +40,36 @@ ONNX_FILE = "model.onnx"
 INFO_FILE = "export.json"
 TOKENIZER_FILE = "tokenizer.json"
 OPSET = 17
-# Kept in fp32 by `onnx-int8`: each transformer layer's feed-forward output
-# projection (the exporter names it `.../layer.N/output/dense/MatMul` for BERT,
-# MiniLM and MPNet; a BERT layer's attention projection is `attention/output/...`
-# and is not matched). Its input, after the GELU, carries a few very large
-# activations; one int8 scale per tensor for them rounds the rest away. With
-# all-mpnet-base-v2 quantising it too moved 8% of the calib slice's stance labels
-# (docs/benchmarks.md, "Backends and engines").
-FP32_NODES = re.compile(r"/layer\.\d+/output/dense/MatMul$")
+# `onnx-int8` keeps in fp32 the feed-forward output projection of each
+# transformer layer whose input has outliers: a few activations, after the GELU,
+# far larger than the rest. Dynamic quantisation gives a whole tensor one int8
+# scale, so they take the range and the rest round away. A layer has outliers
+# when its largest input activation on SAMPLE_TEXTS is over OUTLIER_RATIO times
+# the 99.9th percentile: 23-42 times in layers 6-10 of all-mpnet-base-v2, where
+# quantising them moved 8% of the calib slice's stance labels, and at most 11
+# times in every other layer of it and of all-MiniLM-L6-v2 (docs/benchmarks.md,
+# "Backends and engines"). The module is `...layer.N.output.dense` in BERT,
+# MiniLM and MPNet, and the exporter names its MatMul `.../layer.N/output/dense/
+# MatMul`; a BERT attention projection (`layer.N.attention.output.dense`) is not one.
+OUTLIER_RATIO = 15.0
+FFN_OUTPUT_MODULE = re.compile(r"(?:^|\.)layer\.(\d+)\.output\.dense$")
+FFN_OUTPUT_NODE = re.compile(r"/layer\.(\d+)/output/dense/MatMul$")
+SAMPLE_TEXTS = (
+    "The central bank left its main interest rate unchanged on Thursday, saying inflation had eased.",
+    "A court in the capital acquitted the former minister of all corruption charges.",
+    "The defence ministry denied reports that troops had been moved towards the border overnight.",
+    "More than two hundred people who crossed the sea in small boats were brought ashore on Sunday.",
+    "FACT CHECK: No, the video does not show the president leaving the summit early",
+    "Shares in the carmaker fell 6% after it cut its profit forecast for the year.",
+    "The striker scored twice as the home side came from behind to win the cup final.",
+    "Police said they had arrested a man in connection with the fire at the warehouse.",
+)
 # What an int8 export was made with: an export made otherwise is stale.
-QUANTISATION = {"weights": "int8 per channel", "activations": "int8 dynamic", "fp32": FP32_NODES.pattern}
+QUANTISATION = {
+    "weights": "int8 per channel",
+    "activations": "int8 dynamic",
+    "fp32": f"feed-forward outputs of layers with outliers over {OUTLIER_RATIO}x",
+}
 
 
 def export_dir(model_folder: Path, backend: str) -> Path:
@@ -166,16 +186,52 @@ def _export(source: str, dest: Path, quantize: bool) -> dict[str, Any]:
             opset_version=OPSET,
             dynamo=False,
         )
-    if quantize:
-        quantise(fp32, dest / ONNX_FILE)
-        fp32.unlink()
-    return {
+    info: dict[str, Any] = {
         "source": source,
         "inputs": names,
         "max_seq_length": model.get_max_seq_length(),
         "dimension": embedder.dimension(model),
         "normalised": any(type(m).__name__ == "Normalize" for m in model),
     }
+    if quantize:
+        info["fp32_layers"] = outlier_layers(model)
+        quantise(fp32, dest / ONNX_FILE, info["fp32_layers"])
+        fp32.unlink()
+    return info
+
+
+def input_ratios(model: Any) -> dict[int, float]:
+    """Per layer: the largest input activation of its feed-forward output over their 99.9th percentile.
+
+    Measured on SAMPLE_TEXTS, one at a time (no padding tokens), by forward hooks
+    on the torch model; {} for a model without layers named as in BERT.
+    """
+    import torch
+
+    seen: dict[int, list[torch.Tensor]] = {}
+    hooks = []
+    for name, module in model.named_modules():
+        if found := FFN_OUTPUT_MODULE.search(name):
+            inputs = seen.setdefault(int(found.group(1)), [])
+            hooks.append(
+                module.register_forward_hook(lambda _m, args, _o, into=inputs: into.append(args[0].abs()))
+            )
+    try:
+        with torch.no_grad():
+            model.encode(list(SAMPLE_TEXTS), batch_size=1)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    ratios: dict[int, float] = {}
+    for layer, batches in sorted(seen.items()):
+        values = torch.cat([batch.flatten() for batch in batches]).float()
+        ratios[layer] = float(values.max() / torch.quantile(values, 0.999))
+    return ratios
+
+
+def outlier_layers(model: Any) -> list[int]:
+    """The layers whose feed-forward output `onnx-int8` keeps in fp32 (see OUTLIER_RATIO)."""
+    return [layer for layer, ratio in input_ratios(model).items() if ratio > OUTLIER_RATIO]
 
 
 def _quantisation(backend: str) -> dict[str, str] | None:
@@ -185,20 +241,25 @@ def _quantisation(backend: str) -> dict[str, str] | None:
 def quantise(
     fp32: Path,
     int8: Path,
+    fp32_layers: Collection[int] = (),
     per_channel: bool = True,
     op_types: list[str] | None = None,
-    keep_fp32: re.Pattern[str] | None = FP32_NODES,
 ) -> None:
     """Dynamic int8 quantisation: int8 weights (per channel by default), int8 activations at run time.
 
-    Nodes whose names match `keep_fp32` stay in fp32 (None: none). The defaults
-    are what `onnx-int8` uses; `benchmarks/int8_variants.py` shows why.
+    The feed-forward output projections of `fp32_layers` stay in fp32. The
+    defaults, with `outlier_layers`, are what `onnx-int8` uses;
+    `benchmarks/int8_variants.py` shows why.
     """
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     graph = onnx.load(str(fp32), load_external_data=False).graph
-    kept = [node.name for node in graph.node if keep_fp32 is not None and keep_fp32.search(node.name)]
+    kept = [
+        node.name
+        for node in graph.node
+        if (found := FFN_OUTPUT_NODE.search(node.name)) and int(found.group(1)) in fp32_layers
+    ]
     with _root_warnings_dropped():  # its advice to pre-process is for static quantisation
         quantize_dynamic(
             str(fp32),
