@@ -81,8 +81,13 @@ def parity(model: Path, path: Path) -> None:
         labels[backend] = {h: [names[h][i] for i in p.argmax(axis=1)] for h, p in probabilities.items()}
     print(f"\nparity on {path.relative_to(ROOT)} ({len(records)} paragraphs)")
     print(f"{'backend':<11}{'stance F1':>10}{'topic F1':>10}{'stance agree':>14}{'topic agree':>13}")
+    sided = [i for i, r in enumerate(records) if r["stance"] != "unverified"]  # take no side: topic only
+    rows = {"stance": sided, "topic": range(len(records))}
     for backend, predicted in labels.items():
-        f1 = {h: f1_score([r[h] for r in records], predicted[h], average="macro") for h in predicted}
+        f1 = {
+            h: f1_score([records[i][h] for i in rows[h]], [predicted[h][i] for i in rows[h]], average="macro")
+            for h in predicted
+        }
         agree = {
             h: sum(a == b for a, b in zip(predicted[h], labels["torch"][h], strict=True)) / len(records)
             for h in predicted
