@@ -54,7 +54,7 @@ def main() -> None:
         "largest FFN-output input / its 99.9th percentile, by layer:",
         {k: round(v, 1) for k, v in ratios.items()},
     )
-    outliers = onnx_backend.outlier_layers(torch_predictor.model)
+    outliers = onnx_backend.outlier_layers(ratios)
     print(f"outliers (over {onnx_backend.OUTLIER_RATIO}x): layers {outliers}")
     options_by_name = variants(len(ratios), outliers)
     baseline = speed(torch_predictor.model, texts["held-out"])

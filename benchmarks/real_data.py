@@ -51,7 +51,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.pipeline import Pipeline, make_pipeline
 
+from stancetopic.languages import words
 from stancetopic.model import read_manifest
+from stancetopic.paragraphs import MIN_SENTENCE_WORDS
 
 ROOT = Path(__file__).resolve().parents[1]
 EMERGENT = "emergent-url-versions-2015-06-14-clean.csv"
@@ -194,6 +196,7 @@ def emergent(
             )
             for floor in floors
         }
+    figures["all"]["without_record"] = [rows[i][HEADLINE].strip() for i, r in enumerate(first) if r is None]
     return figures
 
 
@@ -300,6 +303,10 @@ def report(figures: dict) -> None:
         [[name, s, h["for_against"], h["for_against_labelled"], h[s]["stance_macro_f1"], h["observing"],
           *(h[s].get(k) for k in stance_keys)] for name, h in figures["emergent"].items() for s in SYSTEMS],
     )  # fmt: skip
+    missing = figures["emergent"]["all"]["without_record"]
+    short = [h for h in missing if len(words(h)) < MIN_SENTENCE_WORDS]
+    print(f"\nheadlines without a record: {len(missing)}, {len(short)} of them under {MIN_SENTENCE_WORDS} words;"
+          f" the others: {[h for h in missing if h not in short]}")  # fmt: skip
     floors = [f for f in figures["emergent"]["dev"]["floors"]]
     if floors:
         print("\nShares flagged `uncertain` with other stance thresholds (label.floors.stance): for/against")

@@ -101,7 +101,7 @@ def is_current(folder: Path, identity: str, backend: str) -> bool:
     info = _read_info(folder)
     if info is None or info.get("embedder") != identity or info.get("backend") != backend:
         return False
-    if info.get("quantisation") != _quantisation(backend):
+    if info.get("quantisation") != (QUANTISATION if backend == "onnx-int8" else None):
         return False
     files = info.get("files")
     if not isinstance(files, dict) or not {ONNX_FILE, TOKENIZER_FILE} <= set(files):
@@ -142,8 +142,6 @@ def ensure_export(source: str, identity: str, folder: Path, backend: str) -> Pat
         info = _export(source, scratch, quantize=backend == "onnx-int8")
         files = {name: sha256_file(scratch / name) for name in sorted(_present(scratch))}
         info.update(embedder=identity, backend=backend, files=files)
-        if _quantisation(backend):
-            info["quantisation"] = _quantisation(backend)
         (scratch / INFO_FILE).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
         if folder.exists():
             shutil.rmtree(folder)
@@ -194,7 +192,7 @@ def _export(source: str, dest: Path, quantize: bool) -> dict[str, Any]:
         "normalised": any(type(m).__name__ == "Normalize" for m in model),
     }
     if quantize:
-        info["fp32_layers"] = outlier_layers(model)
+        info.update(quantisation=QUANTISATION, fp32_layers=outlier_layers(input_ratios(model)))
         quantise(fp32, dest / ONNX_FILE, info["fp32_layers"])
         fp32.unlink()
     return info
@@ -229,13 +227,9 @@ def input_ratios(model: Any) -> dict[int, float]:
     return ratios
 
 
-def outlier_layers(model: Any) -> list[int]:
-    """The layers whose feed-forward output `onnx-int8` keeps in fp32 (see OUTLIER_RATIO)."""
-    return [layer for layer, ratio in input_ratios(model).items() if ratio > OUTLIER_RATIO]
-
-
-def _quantisation(backend: str) -> dict[str, str] | None:
-    return QUANTISATION if backend == "onnx-int8" else None
+def outlier_layers(ratios: dict[int, float]) -> list[int]:
+    """The layers, of `input_ratios`, whose feed-forward output `onnx-int8` keeps in fp32 (see OUTLIER_RATIO)."""
+    return [layer for layer, ratio in ratios.items() if ratio > OUTLIER_RATIO]
 
 
 def quantise(
